@@ -1,0 +1,41 @@
+"""Settings of the object store (environment prefix PDR_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.objects import ObjectStore, open_object_store
+
+
+def default_storage_url() -> str:
+    """file:// URL of ./var/objects, resolved against the working directory when settings are made."""
+    return Path("var", "objects").resolve().as_uri()
+
+
+class StorageSettings(BaseSettings):
+    """Where objects live, the S3 credentials, and the upload limits."""
+
+    model_config = SettingsConfigDict(env_prefix="PDR_", extra="ignore")
+
+    storage_url: str = Field(default_factory=default_storage_url)
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_region: str | None = None
+    max_upload_bytes: int = 10 * 1024**3
+    temporary_max_age_seconds: int = 86400
+
+    def open_store(self) -> ObjectStore:
+        """Build the object store these settings describe (no I/O until it is used)."""
+        return open_object_store(
+            self.storage_url,
+            access_key=_reveal(self.s3_access_key),
+            secret_key=_reveal(self.s3_secret_key),
+            region=self.s3_region,
+        )
+
+
+def _reveal(secret: SecretStr | None) -> str | None:
+    return None if secret is None else secret.get_secret_value()
