@@ -33,6 +33,8 @@ class DomainError(Exception):
         self.errors = errors or []
         self.headers = headers or {}
         self.extra = extra or {}
+        # Set when the service already wrote the audit row for this failure itself.
+        self.audited = False
 
 
 class InvalidInput(DomainError):
