@@ -1,0 +1,106 @@
+"""FastAPI dependencies: the database session, the caller behind a request, and role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from auth import service
+from auth.caller import Caller
+from auth.config import AuthSettings
+from auth.exceptions import InvalidCredentials, RoleRequired
+from auth.models import Role
+from storage.db import session_scope
+
+SESSION_COOKIE = "pdr_session"
+
+
+def get_engine(request: Request) -> Engine:
+    """The engine the app built in its lifespan."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session for one request; whatever a use case did not commit is rolled back."""
+    with session_scope(get_engine(request)) as session:
+        yield session
+
+
+def get_auth_settings(request: Request) -> AuthSettings:
+    """The auth settings of the running app."""
+    settings: AuthSettings = request.app.state.settings.auth
+    return settings
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def _presented_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise InvalidCredentials("the Authorization header must be 'Bearer <token>'")
+        return value.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def request_caller(request: Request, account_id: str | None = None, **fields: object) -> Caller:
+    """The Caller for this request, carrying its request id and client address."""
+    client = request.client.host if request.client else None
+    caller = Caller(
+        account_id=account_id,
+        request_id=getattr(request.state, "request_id", None),
+        client_addr=client,
+        **fields,  # type: ignore[arg-type]
+    )
+    # The middleware reads this to attribute refused requests in the audit trail.
+    request.state.caller = caller
+    return caller
+
+
+def optional_caller(
+    request: Request, session: DbSession, settings: Annotated[AuthSettings, Depends(get_auth_settings)]
+) -> Caller:
+    """The signed-in caller, or an anonymous one when no credentials were sent."""
+    secret = _presented_token(request)
+    if secret is None:
+        return request_caller(request)
+    account = service.authenticate(session, secret, settings)
+    return request_caller(
+        request,
+        account_id=account.id,
+        name=account.name,
+        role=Role(account.role),
+        entity_id=account.entity_id,
+    )
+
+
+def current_caller(caller: Annotated[Caller, Depends(optional_caller)]) -> Caller:
+    """The signed-in caller; anonymous callers get 401."""
+    if caller.is_anonymous:
+        raise InvalidCredentials()
+    return caller
+
+
+def require_role(*roles: Role) -> Callable[[Caller], Caller]:
+    """A dependency admitting only callers with one of the roles."""
+    names = tuple(role.value for role in roles)
+
+    def dependency(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+        if not caller.has_role(*roles):
+            raise RoleRequired(names)
+        return caller
+
+    return dependency
+
+
+AnyCaller = Annotated[Caller, Depends(optional_caller)]
+SignedIn = Annotated[Caller, Depends(current_caller)]
+Admin = Annotated[Caller, Depends(require_role(Role.admin))]
+Staff = Annotated[Caller, Depends(require_role(Role.operator, Role.admin))]

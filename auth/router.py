@@ -1,0 +1,114 @@
+"""HTTP routes of the auth package."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from auth import service
+from auth.config import AuthSettings
+from auth.dependencies import SESSION_COOKIE, Admin, AnyCaller, DbSession, SignedIn, get_auth_settings
+from auth.models import Account
+from auth.schemas import (
+    AccountCreate,
+    AccountCreated,
+    AccountPublic,
+    AuditEventPublic,
+    AuditEventsPublic,
+    LoginRequest,
+    TokenCreate,
+    TokenCreated,
+    TokenPublic,
+    TokensPublic,
+)
+from storage.exceptions import NotFound
+from storage.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+AuthConfig = Annotated[AuthSettings, Depends(get_auth_settings)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+
+@router.get("/me", response_model=AccountPublic)
+def read_me(caller: SignedIn, session: DbSession) -> Account:
+    """The calling account."""
+    account = session.get(Account, caller.account_id)
+    if account is None:
+        raise NotFound("the account no longer exists")
+    return account
+
+
+@router.post("/accounts", response_model=AccountCreated, status_code=status.HTTP_201_CREATED)
+def create_account(body: AccountCreate, caller: Admin, session: DbSession, settings: AuthConfig) -> AccountCreated:
+    """An admin creates an account; its first token is shown once."""
+    account, token = service.create_account(
+        session, caller, settings, name=body.name, role=body.role, entity_id=body.entity_id, password=body.password
+    )
+    return AccountCreated(account=AccountPublic.model_validate(account), token=token.secret)
+
+
+@router.get("/tokens", response_model=TokensPublic)
+def list_tokens(
+    caller: SignedIn, session: DbSession, limit: Limit = DEFAULT_LIMIT, cursor: str | None = None
+) -> TokensPublic:
+    """The caller's own tokens, without their secrets."""
+    page = service.list_tokens(session, caller, limit=limit, cursor=cursor)
+    return TokensPublic(
+        items=[TokenPublic.model_validate(t) for t in page.items], count=page.count, next_cursor=page.next_cursor
+    )
+
+
+@router.post("/tokens", response_model=TokenCreated, status_code=status.HTTP_201_CREATED)
+def create_token(body: TokenCreate, caller: SignedIn, session: DbSession, settings: AuthConfig) -> TokenCreated:
+    """Another token for the calling account; its secret is shown this once."""
+    expires_in = timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    token = service.issue_token(session, caller, settings, name=body.name, expires_in=expires_in)
+    return TokenCreated(**TokenPublic.model_validate(token.row).model_dump(), token=token.secret)
+
+
+@router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_token(token_id: str, caller: SignedIn, session: DbSession) -> Response:
+    """Revoke a token; it stops working at once."""
+    service.revoke_token(session, caller, token_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/login", response_model=TokenCreated)
+def login(
+    body: LoginRequest,
+    request: Request,
+    response: Response,
+    caller: AnyCaller,
+    session: DbSession,
+    settings: AuthConfig,
+) -> TokenCreated:
+    """Password sign-in for the web pages: a session token, also set as an HttpOnly cookie."""
+    _, token = service.login(session, caller, settings, name=body.name, password=body.password)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token.secret,
+        max_age=settings.session_ttl_hours * 3600,
+        httponly=True,
+        secure=settings.cookie_secure or request.url.scheme == "https",
+        samesite="strict",
+    )
+    return TokenCreated(**TokenPublic.model_validate(token.row).model_dump(), token=token.secret)
+
+
+@router.get("/audit", response_model=AuditEventsPublic)
+def read_audit(
+    _admin: Admin,
+    session: DbSession,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: str | None = None,
+    actor_id: str | None = None,
+    action: str | None = None,
+) -> AuditEventsPublic:
+    """The audit trail, newest first (admins only)."""
+    page = service.list_audit(session, limit=limit, cursor=cursor, actor_id=actor_id, action=action)
+    return AuditEventsPublic(
+        items=[AuditEventPublic.model_validate(e) for e in page.items], count=page.count, next_cursor=page.next_cursor
+    )
