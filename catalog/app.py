@@ -1,0 +1,71 @@
+"""The composition root: create_app(settings) wires every package into one FastAPI app."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+
+from auth.router import router as auth_router
+from catalog.health import router as health_router
+from catalog.metrics import Metrics
+from catalog.middleware import RequestMiddleware
+from catalog.problems import install_problem_handlers
+from catalog.settings import Settings
+from registry.router import router as registry_router
+from storage.db import make_engine
+from storage.types import utcnow
+
+log = logging.getLogger("pdr.app")
+
+# Upload routes stream bodies of any size and enforce their own limit.
+STREAMING_PATHS = re.compile(r"^/api/v1/datasets/[^/]+/files/?$")
+
+
+def _version() -> str:
+    try:
+        return version("public-data-registry")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0.0.0"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; its lifespan opens the database and the object store."""
+    settings = settings or Settings()
+    settings.check()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.db)
+        store = settings.objects.open_store()
+        if settings.objects.storage_url.startswith("file:"):
+            # A local folder that cannot be written is a set-up mistake: say so now, not on the first upload.
+            store.check_writable()
+        app.state.engine = engine
+        app.state.object_store = store
+        app.state.keyring = settings.keyring()
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(title="pdr: public data registry", version=_version(), lifespan=lifespan)
+    app.state.settings = settings
+    # Every use case reads the time from here, so tests can move it across holidays and notices.
+    app.state.clock = utcnow
+    app.state.metrics = Metrics()
+    install_problem_handlers(app)
+    app.add_middleware(
+        RequestMiddleware,
+        metrics=app.state.metrics,
+        max_body_bytes=settings.max_request_body_bytes,
+        streaming_paths=STREAMING_PATHS,
+    )
+    app.include_router(health_router)
+    app.include_router(auth_router)
+    app.include_router(registry_router)
+    return app

@@ -1,0 +1,209 @@
+"""The `pdr` command line: serve, migrate, and administer accounts."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+from sqlalchemy.engine import make_url
+
+from auth import service as auth_service
+from auth.caller import Caller
+from auth.models import Role
+from catalog.settings import Settings, UnsafeSettings
+from registry import keys, registrations
+from registry.context import bind
+from registry.keys import KeyRing
+from storage import migrate
+from storage.db import make_engine, session_scope
+from storage.exceptions import DomainError
+from storage.types import utcnow
+
+app = typer.Typer(help="pdr: the public data registry.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Accounts and their tokens.", no_args_is_help=True)
+registry_app = typer.Typer(help="The registration procedure.", no_args_is_help=True)
+keys_app = typer.Typer(help="The registry's signing keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(registry_app, name="registry")
+
+err = Console(stderr=True)
+CLI_CALLER = Caller(name="cli")
+
+
+def _settings() -> Settings:
+    try:
+        settings = Settings()
+        settings.check()
+    except UnsafeSettings as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    return settings
+
+
+def _fail(exc: DomainError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {exc.detail}")
+    for problem in exc.errors:
+        err.print(f"  {problem.field}: {problem.message}")
+    return typer.Exit(1)
+
+
+def _keyring(settings: Settings) -> KeyRing:
+    return settings.keyring()
+
+
+def _is_embedded_default(settings: Settings) -> bool:
+    return make_url(settings.db.database_url).get_backend_name() == "sqlite"
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Worker processes (PostgreSQL deployments)."),
+) -> None:
+    """Run the HTTP service; on the embedded SQLite database, migrate it first."""
+    import uvicorn
+
+    from catalog.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_format, settings.log_level)
+    if _is_embedded_default(settings):
+        try:
+            engine = make_engine(settings.db)
+        except DomainError as exc:
+            raise _fail(exc) from exc
+        migrate.upgrade(engine)
+        with session_scope(engine) as session:
+            keys.init_keys(session, settings.log_origin, settings.passphrase)
+        engine.dispose()
+    uvicorn.run(
+        "catalog.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Apply the schema migrations."""
+    settings = _settings()
+    try:
+        engine = make_engine(settings.db)
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    migrate.upgrade(engine, revision)
+    typer.echo(f"database at revision {migrate.current_revision(engine)}")
+    engine.dispose()
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision and whether it is the newest."""
+    engine = make_engine(_settings().db)
+    current = migrate.current_revision(engine)
+    head = migrate.head_revision()
+    typer.echo(f"current: {current or '(empty)'}\nhead:    {head}")
+    engine.dispose()
+    if current != head:
+        raise typer.Exit(1)
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: str = typer.Argument(..., help="Account name."),
+    role: Role = typer.Option(..., "--role", help="admin, operator, provider or consumer."),
+    entity: str | None = typer.Option(None, "--entity", help="Entity id (providers)."),
+) -> None:
+    """Create an account; its API token is printed alone on the last line."""
+    settings = _settings()
+    engine = make_engine(settings.db)
+    try:
+        with session_scope(engine) as session:
+            account, token = auth_service.create_account(
+                session, CLI_CALLER, settings.auth, name=name, role=role, entity_id=entity
+            )
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"created {account.role} account {account.name} ({account.id}); its API token, shown once:")
+    typer.echo(token.secret)
+
+
+@accounts_app.command("set-password")
+def accounts_set_password(name: str = typer.Argument(..., help="Account name.")) -> None:
+    """Set the web sign-in password of an account (asked for, never an argument)."""
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    settings = _settings()
+    engine = make_engine(settings.db)
+    try:
+        with session_scope(engine) as session:
+            auth_service.set_password(session, CLI_CALLER, name, password)
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"password set for {name}")
+
+
+@keys_app.command("init")
+def keys_init() -> None:
+    """Create the log key and the issuer key if they do not exist (encrypted with PDR_KEY_PASSPHRASE)."""
+    settings = _settings()
+    engine = make_engine(settings.db)
+    try:
+        with session_scope(engine) as session:
+            created = keys.init_keys(session, settings.log_origin, settings.passphrase)
+            log_key = keys.active_key(session, keys.LOG)
+            issuer_key = keys.active_key(session, keys.ISSUER)
+    finally:
+        engine.dispose()
+    for key in created:
+        typer.echo(f"created the {key.purpose} key {key.name}" + ("" if key.encrypted else " (UNENCRYPTED)"))
+    if not created:
+        typer.echo("the keys exist already")
+    assert log_key is not None and issuer_key is not None
+    typer.echo(f"log verifier key: {keys.log_vkey(log_key)}")
+    typer.echo(f"issuer: {issuer_key.name}")
+
+
+@keys_app.command("rotate-issuer")
+def keys_rotate_issuer() -> None:
+    """Retire the signing issuer key and create a new one; earlier credentials keep verifying."""
+    settings = _settings()
+    engine = make_engine(settings.db)
+    try:
+        with session_scope(engine) as session:
+            key = keys.rotate_issuer(session, settings.passphrase)
+    finally:
+        engine.dispose()
+    typer.echo(f"new issuer key {key.name}")
+
+
+@registry_app.command("tick")
+def registry_tick() -> None:
+    """Complete every registration whose public notice has ended with no open objection."""
+    settings = _settings()
+    engine = make_engine(settings.db)
+    try:
+        with session_scope(engine) as session:
+            completed = registrations.tick(bind(session, utcnow(), _keyring(settings)), settings.registry)
+    finally:
+        engine.dispose()
+    for registration_id in completed:
+        typer.echo(f"registered {registration_id}")
+    typer.echo(f"{len(completed)} registration(s) completed")
+
+
+def main() -> None:
+    """Entry point of the `pdr` console script."""
+    app(args=sys.argv[1:])

@@ -1,0 +1,36 @@
+"""Liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from storage import migrate
+
+
+def test_healthz(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_readyz_when_everything_is_in_place(client: TestClient) -> None:
+    body = client.get("/readyz").json()
+    assert body == {"status": "ready", "checks": {"database": "ok", "migrations": "ok", "object_store": "ok"}}
+
+
+def test_readyz_reports_pending_migrations(app: FastAPI, engine: Engine) -> None:
+    migrate.downgrade(engine, "base")
+    with TestClient(app) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["migrations"].startswith("behind")
+    assert response.headers["retry-after"] == "5"
+
+
+def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
+    client.get("/api/v1/tokens/does-not-matter")  # 405 on a templated route
+    client.get("/healthz")
+    text = client.get("/metrics").text
+    assert 'pdr_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
+    assert 'route="/api/v1/tokens/{token_id}"' in text
+    assert "pdr_http_request_duration_seconds_bucket" in text
