@@ -1,0 +1,28 @@
+"""FastAPI dependencies of the registry: its settings and a session that knows the request's time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from auth.dependencies import get_session
+from registry.config import RegistrySettings
+from registry.context import bind
+
+
+def get_registry_settings(request: Request) -> RegistrySettings:
+    """The registry settings of the running app."""
+    settings: RegistrySettings = request.app.state.settings.registry
+    return settings
+
+
+def get_clocked_session(request: Request, session: Annotated[Session, Depends(get_session)]) -> Iterator[Session]:
+    """The request's session, with the time of the request from the app's clock and the app's keys."""
+    yield bind(session, request.app.state.clock(), request.app.state.keyring)
+
+
+RegistryConfig = Annotated[RegistrySettings, Depends(get_registry_settings)]
+ClockedSession = Annotated[Session, Depends(get_clocked_session)]

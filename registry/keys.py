@@ -1,0 +1,159 @@
+"""The registry's signing keys: a log key (C2SP note key named by the log origin) and issuer keys (did:key).
+
+Private keys are stored as PKCS#8, encrypted with PDR_KEY_PASSPHRASE. Issuer keys rotate: the newest one
+signs, older ones stay published so that credentials they signed keep verifying.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlmodel import Session, col, select
+
+from registry.credentials import did_key_from_public_key
+from registry.models import SigningKey
+from registry.note import vkey_string
+from storage.exceptions import ServiceUnavailable
+from storage.types import utcnow
+
+LOG = "log"
+ISSUER = "issuer"
+
+
+class KeysMissing(ServiceUnavailable):
+    """The registry cannot sign because its keys were never created."""
+
+    def __init__(self, purpose: str) -> None:
+        super().__init__(f"the registry has no {purpose} key yet; an operator must run `pdr keys init`")
+
+
+class KeyLocked(ServiceUnavailable):
+    """A private key cannot be opened with the configured passphrase (or is unencrypted where that is refused)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+
+
+def log_origin(base_url: str) -> str:
+    """The log's origin line: the public URL without scheme, plus /log (e.g. ``registry.example/log``)."""
+    parts = urlsplit(base_url)
+    return f"{parts.netloc}{parts.path.rstrip('/')}/log"
+
+
+def _private_pem(private_key: Ed25519PrivateKey, passphrase: str | None) -> str:
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(passphrase.encode()) if passphrase else serialization.NoEncryption()
+    )
+    return private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption).decode()
+
+
+def _raw_public(private_key: Ed25519PrivateKey) -> bytes:
+    return private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def _new_key(purpose: str, name_for: str | None, passphrase: str | None) -> SigningKey:
+    private_key = Ed25519PrivateKey.generate()
+    name = name_for or did_key_from_public_key(private_key.public_key())
+    return SigningKey(
+        purpose=purpose,
+        name=name,
+        public_key=_raw_public(private_key),
+        private_key_pem=_private_pem(private_key, passphrase),
+        encrypted=bool(passphrase),
+    )
+
+
+def active_key(session: Session, purpose: str) -> SigningKey | None:
+    """The key that signs now for a purpose."""
+    return session.exec(
+        select(SigningKey)
+        .where(SigningKey.purpose == purpose, col(SigningKey.retired_at).is_(None))
+        .order_by(col(SigningKey.created_at).desc())
+    ).first()
+
+
+def published_keys(session: Session, purpose: str) -> list[SigningKey]:
+    """Every key of a purpose, newest first, retired ones included (they still verify old signatures)."""
+    return list(
+        session.exec(
+            select(SigningKey).where(SigningKey.purpose == purpose).order_by(col(SigningKey.created_at).desc())
+        ).all()
+    )
+
+
+def init_keys(session: Session, origin: str, passphrase: str | None) -> list[SigningKey]:
+    """Create the log key and an issuer key where they do not exist yet; returns the keys created."""
+    created = []
+    if active_key(session, LOG) is None:
+        created.append(_new_key(LOG, origin, passphrase))
+    if active_key(session, ISSUER) is None:
+        created.append(_new_key(ISSUER, None, passphrase))
+    for key in created:
+        session.add(key)
+    session.commit()
+    return created
+
+
+def rotate_issuer(session: Session, passphrase: str | None) -> SigningKey:
+    """Retire the signing issuer key and make a new one; old credentials keep verifying."""
+    current = active_key(session, ISSUER)
+    if current is not None:
+        current.retired_at = utcnow()
+        session.add(current)
+    key = _new_key(ISSUER, None, passphrase)
+    session.add(key)
+    session.commit()
+    return key
+
+
+def public_key_of(key: SigningKey) -> Ed25519PublicKey:
+    """The public half of a stored key."""
+    return Ed25519PublicKey.from_public_bytes(key.public_key)
+
+
+def log_vkey(key: SigningKey) -> str:
+    """The C2SP verifier key of the log key."""
+    return vkey_string(key.name, public_key_of(key))
+
+
+def open_private_key(key: SigningKey, passphrase: str | None, *, require_encrypted: bool) -> Ed25519PrivateKey:
+    """Decrypt a stored private key; refuses unencrypted keys where encryption is required."""
+    if require_encrypted and not key.encrypted:
+        raise KeyLocked(f"the {key.purpose} key is stored unencrypted, which production mode refuses")
+    try:
+        private_key = serialization.load_pem_private_key(
+            key.private_key_pem.encode(), password=passphrase.encode() if key.encrypted and passphrase else None
+        )
+    except (ValueError, TypeError) as exc:
+        raise KeyLocked(f"the {key.purpose} key cannot be opened with PDR_KEY_PASSPHRASE") from exc
+    if not isinstance(private_key, Ed25519PrivateKey) or _raw_public(private_key) != key.public_key:
+        raise KeyLocked(f"the stored {key.purpose} key is not the Ed25519 key it claims to be")
+    return private_key
+
+
+@dataclass
+class KeyRing:
+    """Opened private keys, cached per process: decrypting PKCS#8 is deliberately slow."""
+
+    passphrase: str | None
+    require_encrypted: bool
+
+    def __post_init__(self) -> None:
+        self._opened: dict[str, Ed25519PrivateKey] = {}
+        self._lock = threading.Lock()
+
+    def signer(self, session: Session, purpose: str) -> tuple[SigningKey, Ed25519PrivateKey]:
+        """The active key of a purpose and its opened private key."""
+        key = active_key(session, purpose)
+        if key is None:
+            raise KeysMissing(purpose)
+        with self._lock:
+            private_key = self._opened.get(key.id)
+            if private_key is None:
+                private_key = open_private_key(key, self.passphrase, require_encrypted=self.require_encrypted)
+                self._opened[key.id] = private_key
+        return key, private_key

@@ -1,0 +1,259 @@
+"""The transparency log: an append-only RFC 6962 Merkle tree of registry events, in the registry's database.
+
+Each event is one leaf: the RFC 8785 bytes of ``{"v", "kind", "at", "subject", "body"}``. Appends take a
+log-wide lock (an advisory lock on PostgreSQL; SQLite's single writer does it there), store the entry and
+the hashes of every complete subtree it completes, and end with a signed C2SP checkpoint for the new size,
+checked to be consistent with the previous one. Everything commits with the registry change that caused it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import rfc8785
+from sqlalchemy import func, text, tuple_
+from sqlmodel import Session, col, select
+
+from registry.keys import LOG, KeyRing
+from registry.merkle import (
+    EMPTY_ROOT,
+    Node,
+    append_leaf_hashes,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    nodes_for_consistency_proof,
+    nodes_for_inclusion_proof,
+    nodes_for_root,
+    root_hash,
+    verify_consistency,
+)
+from registry.models import LogCheckpoint, LogEntry, LogNode
+from registry.note import sign_checkpoint
+from registry.tiles import ENTRIES, MAX_ENTRY_SIZE, TILE_HEIGHT, TILE_WIDTH, encode_entry_bundle, tile_width
+from storage.exceptions import Conflict, FieldProblem, InvalidInput, NotFound
+
+ENVELOPE_VERSION = 1
+MAX_ENTRY_BYTES = MAX_ENTRY_SIZE  # entry bundles prefix each entry with a 16-bit length
+# Any fixed 64-bit number names the log's advisory lock; this one spells "pdrlog".
+_ADVISORY_LOCK_KEY = 0x7064726C6F67
+
+
+class LogInconsistent(Conflict):
+    """The new checkpoint would not extend the last one: refuse to sign it."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One registry event to append."""
+
+    kind: str
+    subject: str
+    body: dict[str, Any]
+    at: datetime
+
+
+def envelope_bytes(event: Event) -> bytes:
+    """The canonical leaf bytes of an event; refuses envelopes over 64 KiB."""
+    data = rfc8785.dumps(
+        {
+            "v": ENVELOPE_VERSION,
+            "kind": event.kind,
+            "at": event.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "subject": event.subject,
+            "body": event.body,
+        }
+    )
+    if len(data) > MAX_ENTRY_BYTES:
+        raise InvalidInput(
+            f"a log entry is limited to {MAX_ENTRY_BYTES} bytes; this one has {len(data)}",
+            errors=[FieldProblem("body", "too large for the log")],
+        )
+    return data
+
+
+# ---------------------------------------------------------------- hashes from the database
+
+
+class _DbNodes:
+    """Subtree hashes from log_node, with the ones added in this batch on top."""
+
+    def __init__(self, session: Session, pending: dict[Node, bytes] | None = None) -> None:
+        self.session = session
+        self.pending = pending if pending is not None else {}
+
+    def read_subtree_hash(self, level: int, index: int) -> bytes:
+        """One stored subtree hash; KeyError when the subtree is not complete."""
+        found = self.pending.get((level, index))
+        if found is not None:
+            return found
+        row = self.session.get(LogNode, (level, index))
+        if row is None:
+            raise KeyError((level, index))
+        return row.hash
+
+    def prefetch(self, nodes: Sequence[Node]) -> _DbNodes:
+        """Load many nodes in one query, for proofs and roots."""
+        wanted = [node for node in nodes if node not in self.pending]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self.session.exec(
+                select(LogNode).where(tuple_(col(LogNode.level), col(LogNode.index)).in_(chunk))
+            ).all()
+            self.pending.update({(row.level, row.index): row.hash for row in rows})
+        return self
+
+
+# ---------------------------------------------------------------- appending
+
+
+def _lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+
+
+def _size(session: Session) -> int:
+    return int(session.exec(select(func.coalesce(func.max(LogEntry.idx) + 1, 0))).one())
+
+
+def latest_checkpoint(session: Session) -> LogCheckpoint | None:
+    """The newest signed checkpoint."""
+    return session.exec(select(LogCheckpoint).order_by(col(LogCheckpoint.tree_size).desc()).limit(1)).first()
+
+
+def append(session: Session, keyring: KeyRing, events: Sequence[Event]) -> list[int]:
+    """Append events as leaves and sign one checkpoint for the batch; returns their indexes."""
+    if not events:
+        return []
+    key, private_key = keyring.signer(session, LOG)
+    _lock(session)
+    start = _size(session)
+    datas = [envelope_bytes(event) for event in events]
+    hashes = [leaf_hash(data) for data in datas]
+    reader = _DbNodes(session)
+    new_nodes = append_leaf_hashes(start, hashes, reader)
+    for offset, (event, data) in enumerate(zip(events, datas, strict=True)):
+        session.add(LogEntry(idx=start + offset, kind=event.kind, subject=event.subject, at=event.at, data=data))
+    for node in new_nodes:
+        session.add(LogNode(level=node.level, index=node.index, hash=node.hash))
+        reader.pending[(node.level, node.index)] = node.hash
+    size = start + len(events)
+    root = root_hash(size, reader.prefetch(nodes_for_root(size)))
+    _check_extends_last(session, reader, size, root)
+    note = sign_checkpoint(key.name, size, root, private_key)
+    session.add(LogCheckpoint(tree_size=size, root_hash=root, note=note, key_id=key.id, created_at=events[-1].at))
+    session.flush()  # a concurrent writer of the same size fails here on the primary key, not later
+    return list(range(start, size))
+
+
+def _check_extends_last(session: Session, reader: _DbNodes, size: int, root: bytes) -> None:
+    last = latest_checkpoint(session)
+    if last is None:
+        return
+    if last.tree_size >= size:
+        raise LogInconsistent(f"the log already has a checkpoint of size {last.tree_size}, not below {size}")
+    proof = consistency_proof(last.tree_size, size, reader.prefetch(nodes_for_consistency_proof(last.tree_size, size)))
+    if not verify_consistency(last.tree_size, size, last.root_hash, root, proof):
+        raise LogInconsistent(f"the tree of size {size} does not extend the checkpoint of size {last.tree_size}")
+
+
+# ---------------------------------------------------------------- reading
+
+
+def signed_size(session: Session) -> int:
+    """The size the latest checkpoint vouches for (0 when there is none)."""
+    checkpoint = latest_checkpoint(session)
+    return checkpoint.tree_size if checkpoint else 0
+
+
+def _check_size(session: Session, tree_size: int, field: str) -> None:
+    signed = signed_size(session)
+    if not 1 <= tree_size <= signed:
+        raise InvalidInput(
+            f"{field} must be between 1 and the signed tree size {signed}",
+            errors=[FieldProblem(field, f"between 1 and {signed}")],
+        )
+
+
+def entry(session: Session, index: int) -> LogEntry:
+    """One entry, if a checkpoint covers it."""
+    found = session.get(LogEntry, index) if 0 <= index < signed_size(session) else None
+    if found is None:
+        raise NotFound(f"no log entry {index}")
+    return found
+
+
+def inclusion(session: Session, index: int, tree_size: int) -> list[bytes]:
+    """The inclusion proof of a leaf in a signed tree size, in RFC 9162 order."""
+    _check_size(session, tree_size, "tree_size")
+    if not 0 <= index < tree_size:
+        raise InvalidInput(
+            "index is not in that tree", errors=[FieldProblem("index", f"between 0 and {tree_size - 1}")]
+        )
+    reader = _DbNodes(session).prefetch(nodes_for_inclusion_proof(index, tree_size))
+    return inclusion_proof(index, tree_size, reader)
+
+
+def consistency(session: Session, first: int, second: int) -> list[bytes]:
+    """The consistency proof between two signed tree sizes, in RFC 9162 order."""
+    _check_size(session, second, "second")
+    if not 1 <= first <= second:
+        raise InvalidInput("first must be between 1 and second", errors=[FieldProblem("first", f"1 to {second}")])
+    reader = _DbNodes(session).prefetch(nodes_for_consistency_proof(first, second))
+    return consistency_proof(first, second, reader)
+
+
+def tree_root(session: Session, tree_size: int) -> bytes:
+    """The root hash of the tree of a given size."""
+    if tree_size == 0:
+        return EMPTY_ROOT
+    return root_hash(tree_size, _DbNodes(session).prefetch(nodes_for_root(tree_size)))
+
+
+def hash_tile(session: Session, level: int, index: int, width: int | None) -> bytes:
+    """A C2SP hash tile: at tile level L, the hashes of Merkle level 8L, up to the signed size."""
+    width = width or TILE_WIDTH
+    if tile_width(level, index, signed_size(session)) < width:
+        raise NotFound("no such tile at the signed tree size")
+    first = index * TILE_WIDTH
+    rows = session.exec(
+        select(LogNode.hash)
+        .where(LogNode.level == level * TILE_HEIGHT, col(LogNode.index) >= first, col(LogNode.index) < first + width)
+        .order_by(col(LogNode.index))
+    ).all()
+    if len(rows) != width:
+        raise NotFound("no such tile at the signed tree size")
+    return b"".join(rows)
+
+
+def entry_bundle(session: Session, index: int, width: int | None) -> bytes:
+    """A C2SP entry bundle: the entries of one data tile, each length-prefixed."""
+    width = width or TILE_WIDTH
+    if tile_width(ENTRIES, index, signed_size(session)) < width:
+        raise NotFound("no such entry bundle at the signed tree size")
+    first = index * TILE_WIDTH
+    rows = session.exec(
+        select(LogEntry.data)
+        .where(col(LogEntry.idx) >= first, col(LogEntry.idx) < first + width)
+        .order_by(col(LogEntry.idx))
+    ).all()
+    return encode_entry_bundle(list(rows))
+
+
+def iter_entries(session: Session, batch: int = 5000) -> Iterator[LogEntry]:
+    """Every entry in index order, a batch at a time."""
+    after = -1
+    while True:
+        rows = session.exec(
+            select(LogEntry).where(col(LogEntry.idx) > after).order_by(col(LogEntry.idx)).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].idx
