@@ -16,6 +16,7 @@ from catalog.metrics import Metrics
 from catalog.middleware import RequestMiddleware
 from catalog.problems import install_problem_handlers
 from catalog.settings import Settings
+from registry.log_router import router as log_router
 from registry.router import router as registry_router
 from storage.db import make_engine
 from storage.types import utcnow
@@ -68,4 +69,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(registry_router)
+    app.include_router(log_router)
     return app

@@ -12,7 +12,8 @@ from auth import service as auth_service
 from auth.caller import Caller
 from auth.models import Role
 from catalog.settings import Settings, UnsafeSettings
-from registry import keys, registrations
+from registry import keys, log, registrations
+from registry import log_audit as log_audit_checks
 from registry.context import bind
 from registry.keys import KeyRing
 from storage import migrate
@@ -25,6 +26,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts and their tokens.", no_args_is_help=True)
 registry_app = typer.Typer(help="The registration procedure.", no_args_is_help=True)
 keys_app = typer.Typer(help="The registry's signing keys.", no_args_is_help=True)
+log_app = typer.Typer(help="The transparency log.", no_args_is_help=True)
+app.add_typer(log_app, name="log")
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
@@ -187,6 +190,27 @@ def keys_rotate_issuer() -> None:
     finally:
         engine.dispose()
     typer.echo(f"new issuer key {key.name}")
+
+
+@log_app.command("audit")
+def log_audit() -> None:
+    """Recompute the log from its entries and check its checkpoints and every row citing it."""
+    settings = _settings()
+    engine = make_engine(settings.db)
+    try:
+        with session_scope(engine) as session:
+            log_key = keys.active_key(session, keys.LOG)
+            if log_key is None:
+                err.print("[red]the registry has no log key[/red]")
+                raise typer.Exit(1)
+            first = next(iter(log_audit_checks.audit(session, keys.log_vkey(log_key), log_key.name)), None)
+            size = log.signed_size(session)
+    finally:
+        engine.dispose()
+    if first is not None:
+        err.print(f"[red]log audit failed:[/red] {first}")
+        raise typer.Exit(1)
+    typer.echo(f"log audit passed: {size} entries, checkpoints and citing rows consistent")
 
 
 @registry_app.command("tick")
