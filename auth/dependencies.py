@@ -2,36 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from auth import service
 from auth.caller import Caller
 from auth.config import AuthSettings
 from auth.exceptions import InvalidCredentials, RoleRequired
-from auth.models import Role
-from storage.db import session_scope
+from auth.models import Account, Role
+from storage.db import new_session
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 SESSION_COOKIE = "pdr_session"
 
 
-def get_engine(request: Request) -> Engine:
+# Dependencies that do no blocking I/O are `async def`: a plain `def` would cost a thread-pool hop each.
+
+
+async def get_engine(request: Request) -> Engine:
     """The engine the app built in its lifespan."""
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A session for one request; whatever a use case did not commit is rolled back."""
-    with session_scope(get_engine(request)) as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session for one request (a reader for GET and HEAD); whatever a use case did not commit is rolled back."""
+    write = request.method not in READ_ONLY_METHODS
+    session = new_session(request.app.state.engine, write=write)
+    session.info["write"] = write
+    try:
         yield session
+    finally:
+        # Closing rolls back an open transaction (database I/O: a worker thread); otherwise it is free.
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
-def get_auth_settings(request: Request) -> AuthSettings:
+async def get_auth_settings(request: Request) -> AuthSettings:
     """The auth settings of the running app."""
     settings: AuthSettings = request.app.state.settings.auth
     return settings
@@ -64,14 +79,22 @@ def request_caller(request: Request, account_id: str | None = None, **fields: ob
     return caller
 
 
-def optional_caller(
+def _authenticate(session: Session, secret: str, settings: AuthSettings) -> Account:
+    account = service.authenticate(session, secret, settings)
+    # End the lookup's transaction here, in the worker thread, so its connection goes back to the pool now.
+    session.commit()
+    return account
+
+
+async def optional_caller(
     request: Request, session: DbSession, settings: Annotated[AuthSettings, Depends(get_auth_settings)]
 ) -> Caller:
     """The signed-in caller, or an anonymous one when no credentials were sent."""
     secret = _presented_token(request)
     if secret is None:
         return request_caller(request)
-    account = service.authenticate(session, secret, settings)
+    account = await run_in_threadpool(_authenticate, session, secret, settings)
+    request.state.account = account
     return request_caller(
         request,
         account_id=account.id,
@@ -81,18 +104,18 @@ def optional_caller(
     )
 
 
-def current_caller(caller: Annotated[Caller, Depends(optional_caller)]) -> Caller:
+async def current_caller(caller: Annotated[Caller, Depends(optional_caller)]) -> Caller:
     """The signed-in caller; anonymous callers get 401."""
     if caller.is_anonymous:
         raise InvalidCredentials()
     return caller
 
 
-def require_role(*roles: Role) -> Callable[[Caller], Caller]:
+def require_role(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency admitting only callers with one of the roles."""
     names = tuple(role.value for role in roles)
 
-    def dependency(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+    async def dependency(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
         if not caller.has_role(*roles):
             raise RoleRequired(names)
         return caller

@@ -6,8 +6,9 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from auth import audit
 from auth.caller import Caller
@@ -16,6 +17,7 @@ from auth.exceptions import InvalidCredentials
 from auth.models import Account, ApiToken, AuditEvent, Role
 from auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from auth.tokens import generate_token, hash_token, looks_like_token, token_prefix
+from storage.db import upgrade_to_write
 from storage.exceptions import Conflict, FieldProblem, InvalidInput, NotFound, TooManyRequests
 from storage.pagination import PageOf, paginate_by_id
 from storage.types import utcnow
@@ -156,8 +158,8 @@ def authenticate(session: Session, secret: str, settings: AuthSettings) -> Accou
     ):
         raise InvalidCredentials()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_GRANULARITY:
-        token.last_used_at = now
-        session.add(token)
+        upgrade_to_write(session)
+        session.execute(update(ApiToken).where(col(ApiToken.id) == token.id).values(last_used_at=now))
         session.commit()
     return account
 

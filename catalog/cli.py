@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -228,6 +229,24 @@ def registry_tick() -> None:
     typer.echo(f"{len(completed)} registration(s) completed")
 
 
+@app.command()
+def verify(
+    bundle: Path = typer.Argument(..., help="The certificate bundle (JSON from GET /api/v1/certificates/NUMBER)."),
+    trust: Path = typer.Option(..., "--trust", help="The trust file (JSON from GET /.well-known/pdr-trust.json)."),
+    status_list: Path | None = typer.Option(None, "--status-list", help="A status list credential file."),
+    online: bool = typer.Option(False, "--online", help="Fetch the status list over the network."),
+    at: str | None = typer.Option(None, "--at", help="Judge validity at this RFC 3339 time instead of now."),
+) -> None:
+    """Verify a certificate bundle offline: proof, checkpoint, log inclusion, validity, and revocation."""
+    from registry.verifier import run_cli
+
+    raise typer.Exit(run_cli(bundle, trust, status_list, online, at, echo=typer.echo))
+
+
 def main() -> None:
     """Entry point of the `pdr` console script."""
     app(args=sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

@@ -28,7 +28,7 @@ def readyz(request: Request) -> dict[str, object] | Response:
     checks: dict[str, str] = {}
     engine = request.app.state.engine
     try:
-        with session_scope(engine) as session:
+        with session_scope(engine, write=False) as session:
             session.connection().execute(text("SELECT 1"))
         checks["database"] = "ok"
         checks["migrations"] = "ok" if migrate.is_current(engine) else "behind: run `pdr db upgrade`"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,15 +12,15 @@ from registry.config import RegistrySettings
 from registry.context import bind
 
 
-def get_registry_settings(request: Request) -> RegistrySettings:
+async def get_registry_settings(request: Request) -> RegistrySettings:
     """The registry settings of the running app."""
     settings: RegistrySettings = request.app.state.settings.registry
     return settings
 
 
-def get_clocked_session(request: Request, session: Annotated[Session, Depends(get_session)]) -> Iterator[Session]:
+async def get_clocked_session(request: Request, session: Annotated[Session, Depends(get_session)]) -> Session:
     """The request's session, with the time of the request from the app's clock and the app's keys."""
-    yield bind(session, request.app.state.clock(), request.app.state.keyring)
+    return bind(session, request.app.state.clock(), request.app.state.keyring)
 
 
 RegistryConfig = Annotated[RegistrySettings, Depends(get_registry_settings)]

@@ -46,6 +46,7 @@ from registry.models import (
 from registry.schemas import ProductFields, RegistrationCreate, ResourceFields
 from registry.subjects import Subject, column_value, load_subject, product_fields, resource_fields, validate_fields
 from registry.workdays import DateResult
+from storage.db import upgrade_to_write
 from storage.exceptions import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from storage.pagination import PageOf, paginate_by_id
 
@@ -469,6 +470,10 @@ def _apply_to_subject(session: Session, registration: Registration) -> None:
     subject = load_subject(session, SubjectType(registration.subject_type), registration.subject_id)
     if registration.type == RegistrationType.cancellation:
         subject.status = SubjectStatus.cancelled
+        # Imported here: certificates build on the registry's reads, and its rights end with the subject.
+        from registry.certificates import revoke_for_cancelled_subject
+
+        revoke_for_cancelled_subject(session, registration)
     else:
         for name, value in registration.changes.items():
             setattr(subject, name, column_value(name, value))
@@ -533,6 +538,10 @@ def complete_if_due(session: Session, settings: RegistrySettings, registration: 
         return False
     if _has_open_objection(session, registration.id):
         return False
+    if not session.info.get("write"):
+        upgrade_to_write(session)
+        session.refresh(registration)  # another request may have completed it meanwhile
+        return complete_if_due(session, settings, registration)
     _complete(session, settings, registration)
     session.commit()
     return True

@@ -73,8 +73,8 @@ def make_engine(settings: DatabaseSettings) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            # pysqlite's own transaction handling defers BEGIN; we issue it ourselves so that
-            # writers take the lock at BEGIN IMMEDIATE time and never deadlock on upgrade.
+            # pysqlite's own transaction handling defers BEGIN in ways SQLAlchemy cannot see; we issue BEGIN
+            # ourselves so that each transaction says whether it will write (see `begin_mode`).
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -85,7 +85,7 @@ def make_engine(settings: DatabaseSettings) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get(BEGIN_MODE, 'IMMEDIATE')}")
 
         return engine
     if url.drivername in ("postgresql", "postgres"):
@@ -98,11 +98,48 @@ def make_engine(settings: DatabaseSettings) -> Engine:
     )
 
 
+# SQLite: a transaction that reads and then writes cannot wait for another writer (SQLITE_BUSY at once), so
+# writers begin IMMEDIATE (taking the write lock up front, waiting up to the busy timeout) and readers DEFERRED
+# (never blocking anyone, in WAL mode). PostgreSQL ignores the option.
+BEGIN_MODE = "pdr_sqlite_begin"
+READ = {BEGIN_MODE: "DEFERRED"}
+WRITE = {BEGIN_MODE: "IMMEDIATE"}
+
+
+def _bind(engine: Engine, write: bool) -> Engine:
+    # Option engines share the pool; make the two once per engine instead of once per session.
+    binds: dict[bool, Engine] | None = engine.__dict__.get("_pdr_binds")
+    if binds is None:
+        binds = {True: engine.execution_options(**WRITE), False: engine.execution_options(**READ)}
+        engine.__dict__["_pdr_binds"] = binds
+    return binds[write]
+
+
+def new_session(engine: Engine, *, write: bool = True) -> Session:
+    """A session for reading, or for reading and writing (the default)."""
+    return Session(_bind(engine, write), expire_on_commit=False)
+
+
+def upgrade_to_write(session: Session) -> None:
+    """Before a read-only session writes: end its read transaction so the next one begins as a writer.
+
+    Only SQLite needs this; objects already loaded stay readable but may be stale, so re-check what the write
+    depends on (version columns do).
+    """
+    if session.info.get("write") or session.get_bind().dialect.name != "sqlite":
+        return
+    session.info["write"] = True
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options=WRITE)
+
+
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """A session whose uncommitted work is rolled back when the block ends (closing does it).
 
     Objects stay readable after the block: commits do not expire them, and closing detaches them as loaded.
     """
-    with Session(engine, expire_on_commit=False) as session:
+    with new_session(engine, write=write) as session:
+        session.info["write"] = write
         yield session
