@@ -44,15 +44,15 @@ def create_entity(session: Session, caller: Caller, data: EntityCreate) -> Entit
         status=EntityStatus.pending,
         created_by=caller.account_id,
     )
-    session.add(entity)
-    session.flush()
-    if caller.has_role(Role.provider):
-        account = session.get(Account, caller.account_id)
-        assert account is not None
-        account.entity_id = entity.id
-        session.add(account)
-    audit.record(session, caller, "entity.create", f"entity:{entity.id}")
     try:
+        session.add(entity)
+        session.flush()
+        if caller.has_role(Role.provider):
+            account = session.get(Account, caller.account_id)
+            assert account is not None
+            account.entity_id = entity.id
+            session.add(account)
+        audit.record(session, caller, "entity.create", f"entity:{entity.id}")
         session.commit()
     except IntegrityError as exc:  # a concurrent registration of the same code won the race
         session.rollback()

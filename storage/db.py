@@ -126,9 +126,11 @@ def upgrade_to_write(session: Session) -> None:
     Only SQLite needs this; objects already loaded stay readable but may be stale, so re-check what the write
     depends on (version columns do).
     """
-    if session.info.get("write") or session.get_bind().dialect.name != "sqlite":
+    if session.info.get("write"):
         return
     session.info["write"] = True
+    if session.get_bind().dialect.name != "sqlite":
+        return
     if session.in_transaction():
         session.commit()
     session.connection(execution_options=WRITE)

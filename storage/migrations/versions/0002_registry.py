@@ -17,6 +17,9 @@ down_revision: str | None = "0001_foundation"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Registrations in any other state are open: at most one per subject.
+CLOSED_STATES = "('not_accepted', 'refused', 'registered', 'withdrawn')"
+
 
 def upgrade() -> None:
     """Apply this revision."""
@@ -173,6 +176,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_registration_notice_starts_on"), ["notice_starts_on"], unique=False)
         batch_op.create_index(batch_op.f("ix_registration_state"), ["state"], unique=False)
         batch_op.create_index(batch_op.f("ix_registration_subject_id"), ["subject_id"], unique=False)
+        batch_op.create_index(
+            "ux_registration_open_subject",
+            ["subject_id"],
+            unique=True,
+            sqlite_where=sa.text(f"state NOT IN {CLOSED_STATES}"),
+            postgresql_where=sa.text(f"state NOT IN {CLOSED_STATES}"),
+        )
 
     op.create_table(
         "objection",
