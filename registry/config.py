@@ -22,3 +22,5 @@ class RegistrySettings(BaseSettings):
     holiday_table: Path | None = None
     # The transparency log's origin line; by default derived from PDR_BASE_URL (host and path, plus /log).
     log_origin: str | None = Field(default=None, pattern=r"^[^\s+—]+$")
+    # Certificates are valid this long unless the authorisation behind them ends earlier.
+    certificate_validity_years: int = Field(default=3, ge=1, le=30)

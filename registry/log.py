@@ -113,7 +113,8 @@ class _DbNodes:
 # ---------------------------------------------------------------- appending
 
 
-def _lock(session: Session) -> None:
+def lock(session: Session) -> None:
+    """Take the log-wide append lock for the rest of the transaction (PostgreSQL; SQLite writers hold it already)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
 
@@ -132,7 +133,7 @@ def append(session: Session, keyring: KeyRing, events: Sequence[Event]) -> list[
     if not events:
         return []
     key, private_key = keyring.signer(session, LOG)
-    _lock(session)
+    lock(session)
     start = _size(session)
     datas = [envelope_bytes(event) for event in events]
     hashes = [leaf_hash(data) for data in datas]

@@ -6,12 +6,13 @@ import base64
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from auth.dependencies import DbSession
 from registry import log
 from registry.merkle import leaf_hash
 from registry.tiles import ENTRIES, parse_tile_path
+from registry.verifier import trust_document
 from storage.exceptions import NotFound
 
 router = APIRouter(tags=["transparency log"])
@@ -23,6 +24,12 @@ REVALIDATE = "no-cache"
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+@router.get("/.well-known/pdr-trust.json")
+def trust(request: Request, session: DbSession) -> dict[str, Any]:
+    """What an offline verifier needs: the log's origin and key, the issuer keys, the status list."""
+    return trust_document(session, request.app.state.settings)
 
 
 @router.get("/log/checkpoint", response_class=Response)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.ids import new_id
@@ -113,8 +113,22 @@ class SubjectVersion(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+# States after which a subject may be applied for again; at most one registration per subject is in any other.
+_CLOSED_STATES = "('not_accepted', 'refused', 'registered', 'withdrawn')"
+
+
 class Registration(SQLModel, table=True):
     """An application to register (or change, correct, cancel) a resource or product."""
+
+    __table_args__ = (
+        Index(
+            "ux_registration_open_subject",
+            "subject_id",
+            unique=True,
+            sqlite_where=text(f"state NOT IN {_CLOSED_STATES}"),
+            postgresql_where=text(f"state NOT IN {_CLOSED_STATES}"),
+        ),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=26)
     code: str | None = Field(default=None, max_length=40, unique=True)
@@ -239,4 +253,52 @@ class LogCheckpoint(SQLModel, table=True):
     root_hash: bytes = Field(sa_type=LargeBinary)
     note: str = Field(sa_type=Text)
     key_id: str = Field(foreign_key="signing_key.id", max_length=26)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Certificate(SQLModel, table=True):
+    """A signed property-right certificate (a W3C verifiable credential) and its revocation state."""
+
+    __tablename__ = "certificate"
+    __table_args__ = (UniqueConstraint("status_list", "status_index"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=26)
+    number: str = Field(max_length=17, unique=True)
+    subject_type: str = Field(max_length=16)
+    subject_id: str = Field(max_length=26, index=True)
+    registration_id: str = Field(foreign_key="registration.id", max_length=26)
+    entity_id: str = Field(foreign_key="entity.id", index=True, max_length=26)
+    holder_uscc: str = Field(max_length=18, index=True)
+    rights: list[str] = _json_column()
+    scope: str = Field(max_length=2000)
+    valid_from: datetime = Field(sa_type=UTCDateTime)
+    valid_until: datetime = Field(sa_type=UTCDateTime)
+    # The signed credential exactly as issued; its RFC 8785 SHA-256 is in the certificate.issued log entry.
+    credential: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    credential_sha256: str = Field(max_length=64)
+    issuer_key_id: str = Field(foreign_key="signing_key.id", max_length=26)
+    status_list: str = Field(max_length=40)
+    status_index: int = Field(sa_type=BigInteger)
+    status: str = Field(default="valid", max_length=16, index=True)  # "valid" or "revoked"
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_reason: str | None = Field(default=None, max_length=2000)
+    revoked_by: str | None = Field(default=None, max_length=26)
+    revoked_log_index: int | None = Field(default=None, sa_type=BigInteger)
+    log_index: int | None = Field(default=None, sa_type=BigInteger)
+    issued_by: str | None = Field(default=None, max_length=26)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class StatusListVersion(SQLModel, table=True):
+    """One signed version of a Bitstring Status List credential; each is logged, none is rewritten."""
+
+    __tablename__ = "status_list_version"
+
+    list_name: str = Field(primary_key=True, max_length=40)
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    length: int = Field(sa_type=BigInteger)
+    credential: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    credential_sha256: str = Field(max_length=64)
+    issuer_key_id: str = Field(foreign_key="signing_key.id", max_length=26)
+    log_index: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from auth import audit
@@ -225,11 +226,16 @@ def create_registration(session: Session, caller: Caller, data: RegistrationCrea
         changes=changes,
         created_by=caller.account_id,
     )
-    session.add(registration)
-    session.flush()
-    _add_step(session, registration, caller, "create", None, S.draft, None, {})
-    audit.record(session, caller, "registration.create", f"registration:{registration.id}")
-    session.commit()
+    try:
+        session.add(registration)
+        session.flush()
+        _add_step(session, registration, caller, "create", None, S.draft, None, {})
+        audit.record(session, caller, "registration.create", f"registration:{registration.id}")
+        session.commit()
+    except IntegrityError as exc:
+        # The partial unique index on open registrations decided a race the check above could not see.
+        session.rollback()
+        raise Conflict(f"the {subject_type.value} already has an open registration") from exc
     return registration
 
 

@@ -245,3 +245,13 @@ def test_audit_names_a_changed_registry_row(
     code, output = _audit()
     assert code == 1
     assert f"registration step {step.id}" in output
+
+
+def test_trust_document_serves_what_a_verifier_needs(client: TestClient, engine: Engine) -> None:
+    trust = client.get("/.well-known/pdr-trust.json").json()
+    assert trust["log_origin"] == "testserver/log"
+    assert trust["log_vkey"] == _vkey(engine)
+    assert Vkey.from_string(trust["log_vkey"]).name == trust["log_origin"]
+    assert trust["issuer_did"].startswith("did:key:z6Mk")
+    assert trust["issuer_did"] in trust["issuer_dids"]
+    assert trust["status_list_url"] == "http://testserver/status/certificates"

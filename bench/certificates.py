@@ -1,0 +1,200 @@
+"""Certificates issued per second (the service's use case) on SQLite and PostgreSQL, against raw Ed25519 signing.
+
+Each issuance is one transaction: two counters, the status-list bit, an eddsa-jcs-2022 signature, a log append
+with its signed checkpoint, the row and the audit row. Registered subjects are written straight into the tables
+first, so only issuing is timed. Prints JSON.
+
+    python bench/certificates.py [--count 500] [--postgres URL | --no-postgres] [--sign-seconds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from auth.caller import Caller
+from auth.models import Role
+from registry import certificates, keys
+from registry.certificates import CertificateRequest
+from registry.config import RegistrySettings
+from registry.context import bind
+from registry.credentials import did_key_verification_method, sign_credential
+from registry.models import DataResource, Entity, Registration
+from storage import migrate
+from storage.db import DatabaseSettings, make_engine, session_scope
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BASE_URL = "https://registry.example"
+SUBJECTS = 20
+
+
+def _postgres_schema(url: str) -> tuple[str, str]:
+    """A fresh schema on the server, so the bench never touches real data."""
+    schema = "bench_" + uuid.uuid4().hex[:12]
+    admin = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    parsed = make_url(url)
+    return parsed.set(query={**parsed.query, "options": f"-csearch_path={schema}"}).render_as_string(False), schema
+
+
+def _drop_schema(url: str, schema: str) -> None:
+    admin = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _registered_subjects(engine: Engine, now: datetime) -> list[str]:
+    """A verified entity and registered resources, written directly."""
+    with session_scope(engine) as session:
+        entity = Entity(
+            name="广州市基准测试数据局",
+            kind="data_source",
+            uscc="91110108551385082Q",
+            region_code="440100",
+            status="verified",
+        )
+        session.add(entity)
+        session.flush()
+        ids = []
+        for i in range(SUBJECTS):
+            resource = DataResource(
+                code=f"R-440100-2026-{i + 1:06d}-X",
+                entity_id=entity.id,
+                status="registered",
+                revision=1,
+                name=f"基准测试数据资源{i}",
+                summary="基准测试",
+                sharing_attribute="unconditional",
+                open_attribute="conditional",
+                security_level="general",
+                update_cycle="monthly",
+            )
+            session.add(resource)
+            session.flush()
+            session.add(
+                Registration(
+                    code=f"PDR-2026-4401-{i + 1:08d}-X",
+                    type="first",
+                    subject_type="resource",
+                    subject_id=resource.id,
+                    entity_id=entity.id,
+                    state="registered",
+                    registered_at=now,
+                )
+            )
+            ids.append(resource.id)
+        session.commit()
+    return ids
+
+
+def issue_rate(url: str, count: int) -> dict[str, Any]:
+    """Issue `count` certificates one transaction each; certificates per second."""
+    engine = make_engine(DatabaseSettings(database_url=url))
+    try:
+        migrate.upgrade(engine)
+        keyring = keys.KeyRing(passphrase=None, require_encrypted=False)
+        with session_scope(engine) as session:
+            keys.init_keys(session, "registry.example/log", None)
+        now = datetime.now(UTC).replace(microsecond=0)
+        subjects = _registered_subjects(engine, now)
+        caller = Caller(account_id=None, name="bench", role=Role.operator)
+        settings = RegistrySettings()
+        # A first issue outside the timing: it publishes the first status list and warms the key cache.
+        with session_scope(engine) as session:
+            request = CertificateRequest(resource_id=subjects[0], rights=["holding"], scope="基准测试")
+            certificates.issue(bind(session, now, keyring), caller, settings, BASE_URL, request)
+        started = time.perf_counter()
+        for i in range(count):
+            request = CertificateRequest(
+                resource_id=subjects[i % len(subjects)], rights=["holding", "processing_use"], scope="基准测试范围"
+            )
+            with session_scope(engine) as session:
+                certificates.issue(bind(session, now, keyring), caller, settings, BASE_URL, request)
+        seconds = time.perf_counter() - started
+    finally:
+        engine.dispose()
+    return {"certificates": count, "seconds": round(seconds, 3), "per_second": round(count / seconds, 1)}
+
+
+def signing_rates(seconds: float) -> dict[str, float]:
+    """Raw Ed25519 signatures per second, and whole eddsa-jcs-2022 credential proofs per second."""
+    key = Ed25519PrivateKey.generate()
+    message = os.urandom(64)
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for _ in range(1000):
+            key.sign(message)
+        done += 1000
+    raw = done / (time.perf_counter() - started)
+
+    method = did_key_verification_method(key.public_key())
+    credential = {
+        "@context": ["https://www.w3.org/ns/credentials/v2", f"{BASE_URL}/contexts/pdr/v1"],
+        "id": "urn:pdr:certificate:20261244010000001",
+        "type": ["VerifiableCredential", "DataPropertyRightCertificate"],
+        "issuer": method.split("#")[0],
+        "validFrom": "2026-12-08T02:00:00Z",
+        "credentialSubject": {"name": "广州市数据局", "uscc": "914401000000000017", "rights": ["holding"]},
+    }
+    now = datetime.now(UTC)
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for _ in range(200):
+            sign_credential(credential, key, method, now)
+        done += 200
+    proofs = done / (time.perf_counter() - started)
+    return {"ed25519_signatures_per_second": round(raw, 1), "credential_proofs_per_second": round(proofs, 1)}
+
+
+def main() -> None:
+    """Measure and print JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=500, help="certificates to issue on each engine")
+    parser.add_argument("--postgres", default=os.environ.get("PDR_BENCH_DATABASE_URL", DEFAULT_POSTGRES))
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--sign-seconds", type=float, default=2.0)
+    args = parser.parse_args()
+
+    result: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "signing": signing_rates(args.sign_seconds),
+    }
+    sqlite_url = "sqlite:///" + str(Path(tempfile.mkdtemp(prefix="pdr-cert-bench-")) / "pdr.db")
+    result["sqlite"] = issue_rate(sqlite_url, args.count)
+    if args.no_postgres:
+        result["postgresql"] = None
+    else:
+        try:
+            url, schema = _postgres_schema(args.postgres)
+        except Exception as exc:  # no server: say so rather than fail the whole run
+            result["postgresql"] = {"error": f"PostgreSQL unavailable: {type(exc).__name__}"}
+        else:
+            try:
+                result["postgresql"] = issue_rate(url, args.count)
+            finally:
+                _drop_schema(args.postgres, schema)
+    raw = result["signing"]["ed25519_signatures_per_second"]
+    for engine in ("sqlite", "postgresql"):
+        rate = (result.get(engine) or {}).get("per_second")
+        if rate:
+            result[engine]["share_of_raw_signing"] = round(rate / raw, 5)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,418 @@
+"""Offline verification of a certificate bundle against a trust file, as `pdr verify` and `/verify` run it.
+
+The trust file is what ``GET /.well-known/pdr-trust.json`` serves: the log's origin and verifier key, the
+issuer DIDs and the status list URL. With it alone (no network) a bundle is checked for:
+
+1. the credential's eddsa-jcs-2022 proof, by one of the trusted issuer keys;
+2. the checkpoint's signature by the log key, for the trusted origin;
+3. the inclusion of the ``certificate.issued`` leaf, rebuilt from the credential, under that checkpoint;
+4. the validity period at the time asked about;
+5. optionally revocation, from a status list credential (a file, or fetched when online is allowed).
+
+Each check is reported; one that depends on a failed one is reported as skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlmodel import Session
+
+from registry import certificates, log, status_list
+from registry.credentials import public_key_from_did_key, verify_credential
+from registry.keys import ISSUER, LOG, KeysMissing, active_key, log_vkey, published_keys
+from registry.merkle import leaf_hash, verify_inclusion
+from registry.models import Certificate
+from registry.note import Checkpoint, NoteError, parse_and_verify_checkpoint
+from registry.tlog_proof import TlogProof, TlogProofError, parse_tlog_proof
+
+# A status list of the largest size we publish is about 2 MiB of bits; its JSON is far smaller compressed.
+MAX_STATUS_LIST_BYTES = 8 * 1024 * 1024
+FETCH_TIMEOUT_SECONDS = 10.0
+
+StatusListFetcher = Callable[[str], dict[str, Any]]
+
+
+class TrustSettings(Protocol):
+    """What the trust document needs from the service's settings."""
+
+    @property
+    def base_url(self) -> str:
+        """The public URL of the service."""
+        ...
+
+    @property
+    def log_origin(self) -> str:
+        """The transparency log's origin."""
+        ...
+
+
+class VerificationFailed(Exception):
+    """One check failed; the message says why."""
+
+
+class BadInput(ValueError):
+    """A bundle, trust or status list file cannot be read as such."""
+
+
+@dataclass(frozen=True)
+class Trust:
+    """What a verifier trusts: the log's origin and key, the issuer DIDs, the status list URL."""
+
+    log_origin: str
+    log_vkey: str
+    issuer_dids: tuple[str, ...]
+    status_list_url: str | None = None
+
+    @classmethod
+    def from_document(cls, document: object) -> Trust:
+        """Read a trust document (pdr-trust.json); BadInput when it lacks what verification needs."""
+        if not isinstance(document, dict):
+            raise BadInput("the trust file is not a JSON object")
+        origin, vkey, issuer = document.get("log_origin"), document.get("log_vkey"), document.get("issuer_did")
+        extra = document.get("issuer_dids", [])
+        if not isinstance(origin, str) or not isinstance(vkey, str) or not origin or not vkey:
+            raise BadInput("the trust file needs log_origin and log_vkey")
+        if not isinstance(extra, list) or not all(isinstance(d, str) for d in extra):
+            raise BadInput("issuer_dids in the trust file must be a list of DIDs")
+        dids = tuple(dict.fromkeys([*([issuer] if isinstance(issuer, str) and issuer else []), *extra]))
+        if not dids:
+            raise BadInput("the trust file names no issuer_did")
+        url = document.get("status_list_url")
+        return cls(origin, vkey, dids, url if isinstance(url, str) and url else None)
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one check: passed (True), failed (False) or not run (None)."""
+
+    name: str
+    ok: bool | None
+    detail: str
+
+
+@dataclass
+class Report:
+    """Every check run on a bundle, in order."""
+
+    number: str | None = None
+    checks: list[Check] = field(default_factory=list)
+    checkpoint_size: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether no check failed."""
+        return all(check.ok is not False for check in self.checks)
+
+    @property
+    def first_failure(self) -> Check | None:
+        """The first check that failed."""
+        return next((check for check in self.checks if check.ok is False), None)
+
+    def passed(self, name: str) -> bool:
+        """Whether the named check ran and passed."""
+        return any(check.name == name and check.ok for check in self.checks)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data."""
+        return {
+            "number": self.number,
+            "ok": self.ok,
+            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
+        }
+
+
+# ---------------------------------------------------------------- the trust document
+
+
+def trust_document(session: Session, settings: TrustSettings) -> dict[str, Any]:
+    """What an offline verifier needs, as served at /.well-known/pdr-trust.json."""
+    log_key = active_key(session, LOG)
+    issuer_key = active_key(session, ISSUER)
+    if log_key is None:
+        raise KeysMissing(LOG)
+    if issuer_key is None:
+        raise KeysMissing(ISSUER)
+    latest = status_list.latest_version(session)
+    return {
+        "log_origin": settings.log_origin,
+        "log_vkey": log_vkey(log_key),
+        "issuer_did": issuer_key.name,
+        # Every issuer key ever published: certificates signed before a rotation keep verifying.
+        "issuer_dids": [key.name for key in published_keys(session, ISSUER)],
+        "status_list_url": str(latest.credential["id"]) if latest else status_list.list_url(settings.base_url),
+    }
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _trusted_resolver(trust: Trust, expected_issuer: str) -> Callable[[str], Ed25519PublicKey]:
+    def resolve(method: str) -> Ed25519PublicKey:
+        did = method.partition("#")[0]
+        if did != expected_issuer or did not in trust.issuer_dids:
+            raise VerificationFailed(f"{method} is not a trusted issuer key")
+        return public_key_from_did_key(method)
+
+    return resolve
+
+
+def _check_credential(credential: dict[str, Any], trust: Trust) -> str:
+    types = credential.get("type")
+    if not isinstance(types, list) or not {"VerifiableCredential", certificates.CERTIFICATE_TYPE} <= set(types):
+        raise VerificationFailed(f"the credential is not a {certificates.CERTIFICATE_TYPE}")
+    issuer = credential.get("issuer")
+    if not isinstance(issuer, str) or issuer not in trust.issuer_dids:
+        raise VerificationFailed(f"the issuer {issuer!r} is not among the trusted issuer DIDs")
+    if not verify_credential(credential, _trusted_resolver(trust, issuer)):
+        raise VerificationFailed("the eddsa-jcs-2022 proof does not verify with the issuer's key")
+    return f"eddsa-jcs-2022 proof by {issuer}"
+
+
+def _check_checkpoint(text: str, trust: Trust) -> tuple[TlogProof, Checkpoint]:
+    try:
+        proof = parse_tlog_proof(text)
+        checkpoint = parse_and_verify_checkpoint(proof.checkpoint, trust.log_vkey, trust.log_origin)
+    except (TlogProofError, NoteError) as exc:
+        raise VerificationFailed(str(exc)) from None
+    return proof, checkpoint
+
+
+def _check_inclusion(credential: dict[str, Any], proof: TlogProof, checkpoint: Checkpoint, claimed: object) -> str:
+    if claimed is not None and claimed != proof.index:
+        raise VerificationFailed(f"the bundle's log_index {claimed} is not the proof's index {proof.index}")
+    try:
+        leaf = log.envelope_bytes(certificates.issued_event(credential))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise VerificationFailed(
+            f"the certificate.issued entry cannot be rebuilt from the credential ({exc})"
+        ) from None
+    if not verify_inclusion(leaf_hash(leaf), proof.index, checkpoint.size, proof.proof_hashes, checkpoint.root_hash):
+        raise VerificationFailed(
+            f"the certificate.issued entry for this credential is not at index {proof.index} "
+            f"of the tree of size {checkpoint.size}"
+        )
+    return f"certificate.issued at index {proof.index} of {checkpoint.size}"
+
+
+def _check_validity(credential: dict[str, Any], at: datetime) -> str:
+    try:
+        valid_from = certificates.parse_rfc3339(credential.get("validFrom"))
+        valid_until = certificates.parse_rfc3339(credential.get("validUntil"))
+    except ValueError:
+        raise VerificationFailed("validFrom or validUntil is not a date-time") from None
+    if at < valid_from:
+        raise VerificationFailed(f"not valid before {certificates.rfc3339(valid_from)}")
+    if at > valid_until:
+        raise VerificationFailed(f"expired on {certificates.rfc3339(valid_until)}")
+    return f"valid from {certificates.rfc3339(valid_from)} until {certificates.rfc3339(valid_until)}"
+
+
+def _status_entry(credential: dict[str, Any]) -> tuple[str, int]:
+    entries = credential.get("credentialStatus")
+    candidates = entries if isinstance(entries, list) else [entries]
+    for entry in candidates:
+        if (
+            isinstance(entry, dict)
+            and entry.get("type") == "BitstringStatusListEntry"
+            and entry.get("statusPurpose") == status_list.STATUS_PURPOSE
+        ):
+            index, url = entry.get("statusListIndex"), entry.get("statusListCredential")
+            if not isinstance(index, str) or not index.isascii() or not index.isdigit() or not isinstance(url, str):
+                raise VerificationFailed("the credential's status entry is malformed")
+            return url, int(index)
+    raise VerificationFailed("the credential has no revocation status entry")
+
+
+def _check_revocation(credential: dict[str, Any], trust: Trust, status: dict[str, Any], at: datetime) -> str:
+    url, index = _status_entry(credential)
+    if trust.status_list_url is not None and url != trust.status_list_url:
+        raise VerificationFailed(f"the status list {url} is not the trusted {trust.status_list_url}")
+    if status.get("id") != url:
+        raise VerificationFailed(f"the status list given is {status.get('id')!r}, not {url}")
+    types = status.get("type")
+    if not isinstance(types, list) or "BitstringStatusListCredential" not in types:
+        raise VerificationFailed("the status list is not a BitstringStatusListCredential")
+    issuer = status.get("issuer")
+    if not isinstance(issuer, str) or issuer not in trust.issuer_dids:
+        raise VerificationFailed("the status list is not issued by a trusted issuer")
+    if not verify_credential(status, _trusted_resolver(trust, issuer)):
+        raise VerificationFailed("the status list's proof does not verify")
+    until = status.get("validUntil")
+    try:
+        expired = until is not None and certificates.parse_rfc3339(until) < at
+    except ValueError:
+        raise VerificationFailed("the status list's validUntil is not a date-time") from None
+    if expired:
+        raise VerificationFailed("the status list has expired")
+    subject = status.get("credentialSubject")
+    if not isinstance(subject, dict) or subject.get("statusPurpose") != status_list.STATUS_PURPOSE:
+        raise VerificationFailed("the status list is not for revocation")
+    try:
+        revoked = status_list.bit_at(status_list.decode_bits(subject.get("encodedList", "")), index)
+    except status_list.StatusListError as exc:
+        raise VerificationFailed(str(exc)) from None
+    if revoked:
+        raise VerificationFailed(f"revoked (bit {index} of the status list issued {status.get('validFrom')})")
+    return f"not revoked (bit {index} of the status list issued {status.get('validFrom')})"
+
+
+def fetch_status_list(url: str) -> dict[str, Any]:
+    """Fetch a status list credential over HTTP(S); VerificationFailed when it cannot be had."""
+    import httpx
+
+    if not url.startswith(("https://", "http://")):
+        raise VerificationFailed(f"will not fetch a status list from {url!r}")
+    try:
+        with httpx.Client(timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False) as client:
+            response = client.get(url, headers={"Accept": "application/json"})
+    except httpx.HTTPError as exc:
+        raise VerificationFailed(f"cannot fetch the status list from {url}: {type(exc).__name__}") from None
+    if response.status_code != 200:
+        raise VerificationFailed(f"fetching the status list from {url} gave HTTP {response.status_code}")
+    if len(response.content) > MAX_STATUS_LIST_BYTES:
+        raise VerificationFailed("the status list is too large")
+    try:
+        document = json.loads(response.content)
+    except ValueError:
+        raise VerificationFailed("the status list fetched is not JSON") from None
+    if not isinstance(document, dict):
+        raise VerificationFailed("the status list fetched is not a JSON object")
+    return document
+
+
+def verify_bundle(
+    bundle: object,
+    trust: Trust,
+    *,
+    status_list_credential: dict[str, Any] | None = None,
+    fetch: StatusListFetcher | None = None,
+    at: datetime | None = None,
+) -> Report:
+    """Run every check on a bundle; fetch is called only when no status list is given and it is allowed."""
+    at = at or datetime.now(UTC)
+    report = Report()
+
+    def run(name: str, check: Callable[[], str]) -> bool:
+        try:
+            report.checks.append(Check(name, True, check()))
+        except VerificationFailed as exc:
+            report.checks.append(Check(name, False, str(exc)))
+            return False
+        return True
+
+    def skip(*names: str) -> None:
+        report.checks.extend(Check(name, None, "not checked: an earlier check failed") for name in names)
+
+    if not isinstance(bundle, dict) or not isinstance(bundle.get("credential"), dict):
+        report.checks.append(Check("bundle", False, "the bundle has no credential object"))
+        return report
+    credential: dict[str, Any] = bundle["credential"]
+    try:
+        report.number = certificates.number_of(credential)
+    except ValueError:
+        report.number = None
+    run("credential proof", lambda: _check_credential(credential, trust))
+
+    parsed: list[tuple[TlogProof, Checkpoint]] = []
+
+    def checkpoint() -> str:
+        text = bundle.get("tlog_proof")
+        if not isinstance(text, str):
+            raise VerificationFailed("the bundle has no tlog_proof text")
+        parsed.append(_check_checkpoint(text, trust))
+        size = parsed[0][1].size
+        report.checkpoint_size = size
+        return f"signed by {trust.log_origin} at tree size {size}"
+
+    if run("checkpoint", checkpoint):
+        proof, signed = parsed[0]
+        run("log inclusion", lambda: _check_inclusion(credential, proof, signed, bundle.get("log_index")))
+    else:
+        skip("log inclusion")
+    run("validity", lambda: _check_validity(credential, at))
+
+    def revocation() -> str:
+        if bundle.get("status") == certificates.REVOKED_STATUS:
+            # An unsigned claim, but a registry saying "revoked" can only make us refuse, never accept.
+            raise VerificationFailed("the registry reports the certificate revoked")
+        status = status_list_credential
+        if status is None and fetch is not None:
+            status = fetch(_status_entry(credential)[0])
+        if status is None:
+            return "not checked (give --status-list FILE, or allow --online)"
+        return _check_revocation(credential, trust, status, at)
+
+    run("revocation", revocation)
+    return report
+
+
+# ---------------------------------------------------------------- the registry's own view and the CLI
+
+
+def verify_issued(session: Session, settings: TrustSettings, certificate: Certificate, at: datetime) -> Report:
+    """Verify a stored certificate as an outsider would, with the registry's own trust document."""
+    trust = Trust.from_document(trust_document(session, settings))
+    bundle = certificates.bundle(session, certificate)
+    latest = status_list.latest_version(session, certificate.status_list)
+    bundle.pop("status")  # judge revocation from the signed list, as a verifier would
+    return verify_bundle(bundle, trust, status_list_credential=dict(latest.credential) if latest else None, at=at)
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BadInput(f"cannot read the {what} {path}: {exc.strerror}") from None
+    except ValueError:
+        raise BadInput(f"the {what} {path} is not JSON") from None
+
+
+def parse_at(text: str | None) -> datetime:
+    """The moment to judge validity at: an RFC 3339 time, or now."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        return certificates.parse_rfc3339(text)
+    except ValueError:
+        raise BadInput(f"--at must be an RFC 3339 time with a zone, e.g. 2026-11-23T08:00:00Z, not {text!r}") from None
+
+
+def run_cli(
+    bundle_path: Path,
+    trust_path: Path,
+    status_list_path: Path | None,
+    online: bool,
+    at_text: str | None,
+    echo: Callable[[str], None],
+) -> int:
+    """`pdr verify`: print each check; 0 when all pass, 1 naming the first failure, 2 on unreadable input."""
+    try:
+        bundle = _read_json(bundle_path, "bundle")
+        trust = Trust.from_document(_read_json(trust_path, "trust file"))
+        status = _read_json(status_list_path, "status list") if status_list_path else None
+        if status is not None and not isinstance(status, dict):
+            raise BadInput("the status list file is not a JSON object")
+        at = parse_at(at_text)
+    except BadInput as exc:
+        echo(f"error: {exc}")
+        return 2
+    report = verify_bundle(
+        bundle, trust, status_list_credential=status, fetch=fetch_status_list if online else None, at=at
+    )
+    echo(f"certificate {report.number or '(unknown number)'}")
+    for check in report.checks:
+        mark = {True: "ok     ", False: "FAILED ", None: "skipped"}[check.ok]
+        echo(f"  {mark} {check.name}: {check.detail}")
+    failure = report.first_failure
+    if failure is not None:
+        echo(f"verification failed: {failure.name}: {failure.detail}")
+        return 1
+    echo("verified")
+    return 0
