@@ -1,0 +1,90 @@
+"""HTTP routes of the CKAN Action API: ``/api/3/action/{name}`` and ``/api/action/{name}``, GET and POST."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from auth import service
+from auth.caller import Caller
+from auth.dependencies import request_caller
+from auth.exceptions import InvalidCredentials
+from auth.models import Role
+from catalog.ckan import WRITES, CkanError, Context, run_action
+from storage.db import session_scope
+
+router = APIRouter(tags=["ckan"])
+
+
+def _help(request: Request, name: str) -> str:
+    return f"{str(request.base_url).rstrip('/')}/api/3/action/help_show?name={name}"
+
+
+def _token(request: Request) -> str | None:
+    """CKAN clients send the key raw in X-CKAN-API-Key or Authorization; a Bearer prefix is accepted too."""
+    for header in ("x-ckan-api-key", "authorization"):
+        value = request.headers.get(header, "").strip()
+        if value:
+            scheme, _, rest = value.partition(" ")
+            return rest.strip() if scheme.lower() == "bearer" and rest.strip() else value
+    return None
+
+
+async def _data(request: Request) -> dict[str, Any]:
+    if request.method == "GET":
+        return dict(request.query_params)
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+    raw = await request.body()
+    if not raw.strip():
+        return dict(request.query_params)
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CkanError("Bad Request", 400, "the body is not JSON") from exc
+    if not isinstance(data, dict):
+        raise CkanError("Bad Request", 400, "the body must be a JSON object")
+    return data
+
+
+def _run(request: Request, name: str, data: dict[str, Any], token: str | None) -> Any:
+    app = request.app
+    with session_scope(app.state.engine, write=name in WRITES) as session:
+        caller = request_caller(request)
+        if token is not None:
+            try:
+                account = service.authenticate(session, token, app.state.settings.auth)
+            except InvalidCredentials as exc:
+                raise CkanError("Authorization Error", 403, "the API key is not valid") from exc
+            caller = request_caller(
+                request, account_id=account.id, name=account.name, role=Role(account.role), entity_id=account.entity_id
+            )
+        context = Context(
+            session=session, caller=caller, settings=app.state.settings.catalog, base_url=app.state.settings.base_url
+        )
+        return run_action(context, name, data)
+
+
+async def action(request: Request, name: str) -> JSONResponse:
+    """Run a CKAN action and answer in CKAN's envelope; errors never redirect and never leave the envelope."""
+    try:
+        data = await _data(request)
+        result = await run_in_threadpool(_run, request, name, data, _token(request))
+    except CkanError as exc:
+        if name in WRITES:
+            request.state.caller = getattr(request.state, "caller", Caller())
+        body = {"help": _help(request, name), "success": False, "error": exc.body()}
+        return JSONResponse(body, status_code=exc.status)
+    return JSONResponse({"help": _help(request, name), "success": True, "result": result})
+
+
+# Both spellings of the path, with and without a trailing slash, so that no client is ever redirected.
+for prefix in ("/api/3/action", "/api/action"):
+    for suffix in ("/{name}", "/{name}/"):
+        router.add_api_route(prefix + suffix, action, methods=["GET", "POST"], include_in_schema=suffix == "/{name}")

@@ -1,0 +1,32 @@
+"""Settings of the catalog: search limits, DCAT paging and bulk import (environment prefix PDR_)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CatalogSettings(BaseSettings):
+    """How the catalog searches, pages and imports."""
+
+    model_config = SettingsConfigDict(env_prefix="PDR_", extra="ignore")
+
+    # Values shown per facet field unless the request asks for another number.
+    facet_limit: int = Field(default=20, ge=1, le=1000)
+    # Datasets per page of the DCAT catalog documents.
+    dcat_page_size: int = Field(default=100, ge=1, le=1000)
+    # Rows written per transaction by the bulk importer.
+    import_batch_size: int = Field(default=1000, ge=1, le=100_000)
+    # The name and description the catalog gives itself in DCAT and CKAN's status_show.
+    catalog_title: str = "公共数据目录"
+    catalog_title_en: str = "Public data catalog"
+    catalog_description: str = "广州公共数据登记与开放目录。"
+    catalog_publisher_name: str = "公共数据登记机构"
+    # Exchange: whether an operator must second a provider's approval before a grant exists (assumed, off).
+    access_operator_second: bool = False
+    # The highest price (CNY) an industry listing of a public-data product may ask; set by the authorising body.
+    listing_fee_cap: Decimal = Field(default=Decimal("10000.00"), ge=0, max_digits=14, decimal_places=2)
+    # Presigned URLs for granted (conditional) files live at most this long: a URL handed out stays valid.
+    grant_presigned_url_seconds: int = Field(default=60, ge=1, le=3600)

@@ -1,0 +1,146 @@
+"""HTTP routes of the catalog's native API: search, datasets, versions and distribution links."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+
+from auth.dependencies import AnyCaller, DbSession, SignedIn
+from catalog import datasets, search
+from catalog.config import CatalogSettings
+from catalog.models import Dataset
+from catalog.schemas import (
+    DatasetCreate,
+    DatasetPublic,
+    DatasetsPublic,
+    DatasetUpdate,
+    DistributionCreate,
+    DistributionPublic,
+    FacetValuePublic,
+    StateChange,
+)
+from storage.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+router = APIRouter(prefix="/api/v1", tags=["catalog"])
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Values = Annotated[list[str] | None, Query(max_length=100)]
+
+
+def _split(values: list[str] | None) -> list[str]:
+    """Repeated parameters and comma-separated lists both work: ``?theme=a&theme=b`` or ``?theme=a,b``."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def catalog_settings(request: Request) -> CatalogSettings:
+    """The catalog settings of the running app."""
+    settings: CatalogSettings = request.app.state.settings.catalog
+    return settings
+
+
+def _detail(session: DbSession, dataset: object) -> DatasetPublic:
+    assert isinstance(dataset, Dataset)
+    return datasets.present(session, [dataset], detail=True)[0]
+
+
+@router.get("/datasets", response_model=DatasetsPublic, response_model_exclude_none=False)
+def search_datasets(
+    request: Request,
+    caller: AnyCaller,
+    session: DbSession,
+    q: Annotated[str | None, Query(max_length=500)] = None,
+    theme: Values = None,
+    publisher: Values = None,
+    format: Values = None,
+    access: Values = None,
+    licence: Values = None,
+    tag: Values = None,
+    year_from: Annotated[int | None, Query(ge=1, le=9999)] = None,
+    year_to: Annotated[int | None, Query(ge=1, le=9999)] = None,
+    registered: bool | None = None,
+    state: Annotated[str, Query(pattern="^(draft|published|withdrawn)$")] = "published",
+    sort: Annotated[str | None, Query(pattern="^(relevance|newest|title)$")] = None,
+    facets: Values = None,
+    facet_limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> DatasetsPublic:
+    """Search datasets in Chinese, English or both, with filters, facet counts and cursor pages."""
+    query = search.SearchQuery(
+        q=q,
+        themes=_split(theme),
+        publishers=_split(publisher),
+        formats=_split(format),
+        access=_split(access),
+        licences=_split(licence),
+        tags=_split(tag),
+        year_from=year_from,
+        year_to=year_to,
+        registered=registered,
+        state=state,
+        sort=sort,
+        facets=_split(facets),
+        facet_limit=facet_limit or catalog_settings(request).facet_limit,
+        limit=limit,
+        cursor=cursor,
+    )
+    page = datasets.search_datasets(session, caller, query)
+    return DatasetsPublic(
+        items=page.items,
+        count=page.count,
+        next_cursor=page.next_cursor,
+        facets={
+            name: [FacetValuePublic(value=v.value, count=v.count, label=v.label) for v in values]
+            for name, values in page.facets.items()
+        },
+    )
+
+
+@router.post("/datasets", response_model=DatasetPublic, status_code=status.HTTP_201_CREATED)
+def create_dataset(body: DatasetCreate, caller: SignedIn, session: DbSession) -> DatasetPublic:
+    """A new draft dataset for the caller's entity (staff name the entity)."""
+    return _detail(session, datasets.create_dataset(session, caller, body))
+
+
+@router.get("/datasets/{dataset_id}", response_model=DatasetPublic)
+def read_dataset(dataset_id: str, caller: AnyCaller, session: DbSession) -> DatasetPublic:
+    """A dataset by id or name, with its versions, files and registry record."""
+    return _detail(session, datasets.visible_dataset(session, caller, dataset_id))
+
+
+@router.patch("/datasets/{dataset_id}", response_model=DatasetPublic)
+def update_dataset(dataset_id: str, body: DatasetUpdate, caller: SignedIn, session: DbSession) -> DatasetPublic:
+    """Change a dataset's catalog metadata."""
+    return _detail(session, datasets.update_dataset(session, caller, dataset_id, body))
+
+
+@router.post("/datasets/{dataset_id}/publish", response_model=DatasetPublic)
+def publish_dataset(dataset_id: str, caller: SignedIn, session: DbSession) -> DatasetPublic:
+    """Publish the newest version."""
+    return _detail(session, datasets.publish_dataset(session, caller, dataset_id))
+
+
+@router.post("/datasets/{dataset_id}/withdraw", response_model=DatasetPublic)
+def withdraw_dataset(
+    dataset_id: str, caller: SignedIn, session: DbSession, body: StateChange | None = None
+) -> DatasetPublic:
+    """Withdraw a dataset from the public catalog."""
+    return _detail(session, datasets.withdraw_dataset(session, caller, dataset_id, body.reason if body else None))
+
+
+@router.post("/datasets/{dataset_id}/versions", response_model=DatasetPublic, status_code=status.HTTP_201_CREATED)
+def new_version(
+    dataset_id: str, caller: SignedIn, session: DbSession, body: StateChange | None = None
+) -> DatasetPublic:
+    """Open a new draft version; published versions stay listed and unchanged."""
+    return _detail(session, datasets.new_version(session, caller, dataset_id, body.reason if body else None))
+
+
+@router.post(
+    "/datasets/{dataset_id}/distributions", response_model=DistributionPublic, status_code=status.HTTP_201_CREATED
+)
+def add_distribution(
+    dataset_id: str, body: DistributionCreate, caller: SignedIn, session: DbSession
+) -> DistributionPublic:
+    """Add a distribution link to the newest version."""
+    return DistributionPublic.model_validate(datasets.add_distribution(session, caller, dataset_id, body))

@@ -1,0 +1,408 @@
+"""Search: Chinese, English and mixed queries checked against an independent oracle, ranking, filters, exact
+facets, cursor pages under concurrent inserts, and the same answers on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import snowballstemmer
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from catalog import importer, search
+from catalog.search import Item, SearchQuery, Viewer, parse_query
+from registry.enums import THEME_LABELS_ZH, Theme
+from storage import migrate
+from storage.db import DatabaseSettings, make_engine, session_scope
+from tests.catalog.conftest import add_entities, load_packages
+from tests.conftest import POSTGRES_URL
+
+PUBLISHERS = ["pub-a", "pub-b", "pub-c"]
+DISTRICTS = [("天河区", "Tianhe"), ("海珠区", "Haizhu"), ("番禺区", "Panyu")]
+SUBJECTS = [
+    ("公共充电桩", "public charging piles", "intelligent_vehicles", "充电桩"),
+    ("停车场", "parking lots", "intelligent_vehicles", "停车场"),
+    ("空气质量监测", "air quality monitoring", "public_services", "空气质量"),
+    ("医疗机构", "medical institutions", "biomedicine_health", "医院"),
+    ("无人机起降点", "drone landing sites", "unmanned_systems", "无人机"),
+]
+FORMATS = ["CSV", "JSON", "XLSX", "API"]
+QUERIES = [
+    "充电桩",
+    "天河区 充电桩",
+    "天河区充电桩",
+    "停车",
+    "停车场",
+    "桩",
+    "空气质量",
+    "parking",
+    "Parking Lots",
+    "charging",
+    "air quality",
+    "Tianhe parking",
+    "Tianhe 充电桩",
+    "PM2.5",
+    "数据",
+    "医院 drone",
+    "不存在的词",
+]
+
+
+def corpus(n: int = 60, seed: int = 4) -> list[dict[str, Any]]:
+    """Bilingual CKAN packages where query words sit in titles, keywords or descriptions only."""
+    rng = random.Random(seed)
+    packages = []
+    for i in range(n):
+        district, district_en = DISTRICTS[i % 3]
+        subject, subject_en, theme, keyword = SUBJECTS[rng.randrange(len(SUBJECTS))]
+        other = SUBJECTS[rng.randrange(len(SUBJECTS))]
+        place = rng.choice(["title", "keywords", "description"])
+        title = f"{district}{subject}数据" if place == "title" else f"{district}城市数据{i}"
+        keywords = [keyword, other[3]] if place == "keywords" else [other[3]]
+        description = f"本数据集由{district}提供，涉及{other[0]}。"
+        if place == "description":
+            description += f"包含{subject}的位置信息。{subject_en.capitalize()} and PM2.5 readings."
+        start = 2015 + rng.randrange(8)
+        extras = [
+            {"key": "title_en", "value": f"{subject_en.capitalize()} in {district_en}"},
+            {"key": "access", "value": rng.choices(["unconditional", "conditional", "not_open"], [6, 3, 1])[0]},
+            {"key": "temporal_start", "value": f"{start}-01-01"},
+            {"key": "temporal_end", "value": f"{start + rng.randrange(4)}-12-31"},
+        ]
+        packages.append(
+            {
+                "name": f"ds-{i:03d}",
+                "title": title,
+                "notes": description,
+                "tags": [{"name": k} for k in keywords],
+                "groups": [{"name": theme}],
+                "owner_org": PUBLISHERS[rng.randrange(3)],
+                "license_id": rng.choice(["cc-by-4.0", "odc-odbl"]),
+                "state": rng.choices(["active", "draft", "deleted"], [8, 1, 1])[0],
+                "metadata_modified": f"2025-01-{1 + i % 28:02d}T{i % 24:02d}:00:00",
+                "resources": [
+                    {"url": f"https://example.org/{i}/{f}", "format": f, "name": f}
+                    for f in rng.sample(FORMATS, 1 + rng.randrange(2))
+                ],
+                "extras": extras,
+            }
+        )
+    return packages
+
+
+# ---------------------------------------------------------------- the oracle: the documented semantics, naively
+
+_STEM = snowballstemmer.stemmer("english")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+
+
+def _norm(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).casefold()
+
+
+def _field_has(item: Item, texts: list[str]) -> bool:
+    for value in texts:
+        value = _norm(value)
+        if item.prefix:
+            if any(item.tokens[0] in run for run in _CJK_RUN.findall(value)):
+                return True
+        elif _CJK_RUN.fullmatch(item.tokens[0]):
+            word = item.tokens[0] + "".join(t[1] for t in item.tokens[1:])
+            if any(word in run for run in _CJK_RUN.findall(value)):
+                return True
+        else:
+            words = re.findall(r"[^\W_\u3400-\u9fff]+", value)
+            if item.tokens[0] in {
+                _STEM.stemWord(w) if w.isascii() and w.isalpha() and len(w) > 2 else w for w in words
+            }:
+                return True
+    return False
+
+
+def oracle(packages: list[dict[str, Any]], ids: dict[str, str], q: str) -> list[tuple[str, int]]:
+    """Names and scores of the public matches of q, best first, ties by id (newest first)."""
+    items = parse_query(q)
+    found = []
+    for p in packages:
+        extras = {e["key"]: e["value"] for e in p["extras"]}
+        if p["state"] != "active" or extras["access"] == "not_open":
+            continue
+        title = [p["title"], extras["title_en"]]
+        keywords = [t["name"] for t in p["tags"]]
+        description = [p["notes"]]
+        in_title = [_field_has(i, title) for i in items]
+        in_keywords = [_field_has(i, keywords) for i in items]
+        in_description = [_field_has(i, description) for i in items]
+        if not all(a or b or c for a, b, c in zip(in_title, in_keywords, in_description, strict=True)):
+            continue
+        score = 8 * all(in_title) + 4 * any(in_title) + 2 * any(in_keywords) + any(in_description)
+        found.append((p["name"], score))
+    return sorted(found, key=lambda ns: (ns[1], ids[ns[0]]), reverse=True)
+
+
+def _load(engine: Engine, packages: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Load packages with ids fixed by their position, so two databases hold exactly the same rows."""
+    add_entities(engine, PUBLISHERS)
+    counter = itertools.count()
+    monkeypatch.setattr(importer, "new_id", lambda: f"{next(counter):026d}")
+    load_packages(engine, packages)
+    return _names_to_ids(engine)
+
+
+def _names_to_ids(engine: Engine) -> dict[str, str]:
+    from catalog.models import Dataset
+
+    with session_scope(engine) as session:
+        return {d.name: d.id for d in session.exec(select(Dataset)).all()}
+
+
+def _all(engine: Engine, query: SearchQuery) -> Iterator[tuple[list[str], list[int], search.SearchResult]]:
+    while True:
+        # A session per page: each page is its own request, and writers may come in between.
+        with session_scope(engine) as session:
+            result = search.search(session, query)
+        yield result.ids, result.scores, result
+        if result.next_cursor is None:
+            return
+        query.cursor = result.next_cursor
+
+
+def _answer(engine: Engine, q: str, **extra: Any) -> tuple[list[tuple[str, int]], int, dict[str, Any]]:
+    query = SearchQuery(q=q, facets=list(search.FACETS), limit=7, **extra)
+    ids: list[str] = []
+    scores: list[int] = []
+    first: search.SearchResult | None = None
+    for page_ids, page_scores, result in _all(engine, query):
+        first = first or result
+        ids += page_ids
+        scores += page_scores
+    assert first is not None
+    names = {v: k for k, v in _names_to_ids(engine).items()}
+    facets = {k: [(v.value, v.count) for v in values] for k, values in first.facets.items()}
+    return [(names[i], s) for i, s in zip(ids, scores or [0] * len(ids), strict=True)], first.count, facets
+
+
+@pytest.fixture
+def packages() -> list[dict[str, Any]]:
+    """The test corpus."""
+    return corpus()
+
+
+@pytest.fixture
+def loaded(engine: Engine, packages: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The corpus loaded into the test database; names to ids."""
+    return _load(engine, packages, monkeypatch)
+
+
+def test_queries_find_exactly_what_the_oracle_finds_in_its_order(
+    engine: Engine, packages: list[dict[str, Any]], loaded: dict[str, str]
+) -> None:
+    for q in QUERIES:
+        answer, count, _ = _answer(engine, q)
+        expected = oracle(packages, loaded, q)
+        assert answer == expected, q
+        assert count == len(expected), q
+    # The corpus exercises every case: matches in each field, empty answers, Chinese, English, mixed.
+    assert oracle(packages, loaded, "不存在的词") == []
+    assert {s for q in QUERIES for _, s in oracle(packages, loaded, q)} >= {12, 13, 2, 1}
+
+
+def test_chinese_needs_no_spaces_and_finds_two_character_words(engine: Engine, loaded: dict[str, str]) -> None:
+    spaced, _, _ = _answer(engine, "天河区 充电桩")
+    unspaced, _, _ = _answer(engine, "天河区充电桩")
+    assert spaced == unspaced and spaced
+    parking, _, _ = _answer(engine, "停车")  # a 2-character word: a trigram index would miss it
+    assert parking and {n for n, _ in parking} >= {n for n, _ in _answer(engine, "停车场")[0]}
+
+
+def test_english_matches_word_forms(engine: Engine, loaded: dict[str, str]) -> None:
+    parking, _, _ = _answer(engine, "parking")
+    lots, _, _ = _answer(engine, "Parking Lots")
+    assert parking and {n for n, _ in lots} <= {n for n, _ in parking}
+    assert _answer(engine, "park")[0] == parking  # "parking" and "park" share a stem
+
+
+def test_title_ranks_above_keywords_above_description(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    base = {"owner_org": "pub-a", "extras": [{"key": "title_en", "value": "x"}], "resources": []}
+    packages = [
+        {**base, "name": "in-description", "title": "城市数据甲", "notes": "这里有充电桩。", "tags": []},
+        {**base, "name": "in-title", "title": "充电桩分布", "notes": "无关。", "tags": []},
+        {**base, "name": "in-keywords", "title": "城市数据乙", "notes": "无关。", "tags": [{"name": "充电桩"}]},
+        {**base, "name": "elsewhere", "title": "停车场", "notes": "无关。", "tags": []},
+    ]
+    ids = _load(engine, packages, monkeypatch)
+    answer, count, _ = _answer(engine, "充电桩")
+    assert [n for n, _ in answer] == ["in-title", "in-keywords", "in-description"]
+    assert [s for _, s in answer] == [12, 2, 1]
+    assert count == 3
+    assert ids["in-title"] != ids["in-keywords"]
+
+
+def test_filters_and_facets_are_exact(engine: Engine, packages: list[dict[str, Any]], loaded: dict[str, str]) -> None:
+    public = [
+        p
+        for p in packages
+        if p["state"] == "active" and {e["key"]: e["value"] for e in p["extras"]}["access"] != "not_open"
+    ]
+
+    def expected_facets(selected: list[dict[str, Any]]) -> dict[str, Counter[str]]:
+        facets: dict[str, Counter[str]] = {k: Counter() for k in ("theme", "publisher", "format", "access", "year")}
+        for p in selected:
+            extras = {e["key"]: e["value"] for e in p["extras"]}
+            facets["theme"].update(g["name"] for g in p["groups"])
+            facets["publisher"][p["owner_org"]] += 1
+            facets["format"].update({r["format"] for r in p["resources"]})
+            facets["access"][extras["access"]] += 1
+            facets["year"].update(
+                str(y) for y in range(int(extras["temporal_start"][:4]), int(extras["temporal_end"][:4]) + 1)
+            )
+        return facets
+
+    def check(selected: list[dict[str, Any]], **filters: Any) -> None:
+        _, count, facets = _answer(engine, "", **filters)
+        assert count == len(selected), filters
+        for name, counter in expected_facets(selected).items():
+            assert dict(facets[name]) == dict(counter), (name, filters)
+            # Ordered by count, then value: the same tie-break on both engines.
+            assert facets[name] == sorted(facets[name], key=lambda vc: (-vc[1], vc[0]))
+
+    check(public)
+    check([p for p in public if p["groups"][0]["name"] == "intelligent_vehicles"], themes=["intelligent_vehicles"])
+    check([p for p in public if p["owner_org"] in ("pub-a", "pub-c")], publishers=["pub-a", "pub-c"])
+    check([p for p in public if any(r["format"] == "CSV" for r in p["resources"])], formats=["csv"])
+    check(
+        [p for p in public if {e["key"]: e["value"] for e in p["extras"]}["access"] == "conditional"],
+        access=["conditional"],
+    )
+
+    def covers(p: dict[str, Any], low: int, high: int) -> bool:
+        extras = {e["key"]: e["value"] for e in p["extras"]}
+        return int(extras["temporal_end"][:4]) >= low and int(extras["temporal_start"][:4]) <= high
+
+    check([p for p in public if covers(p, 2018, 2019)], year_from=2018, year_to=2019)
+    check([], formats=["NOSUCHFORMAT"])
+
+
+def test_not_open_datasets_count_only_for_their_entity_and_staff(engine: Engine, loaded: dict[str, str]) -> None:
+    with session_scope(engine) as session:
+        public = search.search(session, SearchQuery(facets=["access"])).facets["access"]
+        staff = search.search(session, SearchQuery(facets=["access"], viewer=Viewer(staff=True))).facets["access"]
+        member = search.search(session, SearchQuery(facets=["access"], viewer=Viewer(entity_id="pub-a")))
+    assert "not_open" not in {v.value for v in public}
+    assert "not_open" in {v.value for v in staff}
+    own = {v.value: v.count for v in member.facets["access"]}.get("not_open", 0)
+    everyone = {v.value: v.count for v in staff}["not_open"]
+    assert 0 < own < everyone
+
+
+def test_sorts_and_cursor_pages_cover_everything_once(engine: Engine, loaded: dict[str, str]) -> None:
+    for sort in ("newest", "title", "relevance"):
+        answer, count, _ = _answer(engine, "数据" if sort == "relevance" else "", sort=sort)
+        names = [n for n, _ in answer]
+        assert len(names) == len(set(names)) == count
+    with session_scope(engine) as session:
+        titles = search.search(session, SearchQuery(sort="title", limit=1000)).ids
+        from catalog.models import Dataset
+
+        rows = {d.id: search.title_key(d.title) for d in session.exec(select(Dataset)).all()}
+    keys = [(rows[i], i) for i in titles]
+    assert keys == sorted(keys)
+
+
+def test_pages_stay_stable_while_datasets_are_added(
+    engine: Engine, packages: list[dict[str, Any]], loaded: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = {n for n, _ in oracle(packages, loaded, "充电桩")}
+    query = SearchQuery(q="充电桩", limit=3)
+    seen: list[str] = []
+    extra = itertools.count(1000)
+    for page, (ids, _, _) in enumerate(_all(engine, query)):
+        seen += ids
+        # Between two pages, someone publishes more matching datasets, scoring high and low.
+        new = [
+            {**packages[0], "name": f"late-{page}-{k}", "title": "充电桩" if k else "其他", "notes": "充电桩"}
+            for k in range(2)
+        ]
+        monkeypatch.setattr(importer, "new_id", lambda: f"{next(extra):026d}")
+        load_packages(engine, new)
+    names = {v: k for k, v in _names_to_ids(engine).items()}
+    seen_names = [names[i] for i in seen]
+    assert len(seen_names) == len(set(seen_names)), "no dataset twice"
+    assert before <= set(seen_names), "every dataset present at the start is reached"
+
+
+def test_bad_parameters_name_the_field(engine: Engine) -> None:
+    from storage.exceptions import InvalidInput
+
+    with session_scope(engine) as session:
+        for query, field in [
+            (SearchQuery(themes=["nope"]), "theme"),
+            (SearchQuery(facets=["colour"]), "facets"),
+            (SearchQuery(year_from=2020, year_to=2010), "year_from"),
+            (SearchQuery(cursor="garbage!"), "cursor"),
+        ]:
+            with pytest.raises(InvalidInput) as caught:
+                search.search(session, query)
+            assert caught.value.errors[0].field == field
+
+
+def test_tokens_and_queries() -> None:
+    assert search.index_tokens("天河区充电桩") == ["天河", "河区", "区充", "充电", "电桩", "桩"]
+    assert search.index_tokens("Parking Lots, ＰＭ２.５") == ["park", "lot", "pm2", "5"]
+    assert [i.tokens for i in parse_query("天河区充电桩")] == [("天河", "河区"), ("充电", "电桩")]
+    assert parse_query("桩") == [Item(("桩",), prefix=True)]
+    assert parse_query("parking in the 天河区") == [Item(("park",)), Item(("天河", "河区"))]
+    assert THEME_LABELS_ZH[Theme("public_services")] == "公共服务"
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="compares with PostgreSQL; the PostgreSQL run does it")
+def test_sqlite_and_postgresql_give_identical_answers(
+    engine: Engine, packages: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test database is PostgreSQL in this run; the same rows go into an SQLite file beside it."""
+    assert engine.dialect.name == "postgresql"
+    sqlite = make_engine(DatabaseSettings(database_url=f"sqlite:///{tmp_path / 'twin.db'}"))
+    migrate.upgrade(sqlite)
+    try:
+        _load(engine, packages, monkeypatch)
+        _load(sqlite, packages, monkeypatch)
+        for q in QUERIES:
+            for sort in ("relevance", "newest", "title"):
+                assert _answer(engine, q, sort=sort) == _answer(sqlite, q, sort=sort), (q, sort)
+        assert _answer(engine, "", themes=["public_services"]) == _answer(sqlite, "", themes=["public_services"])
+    finally:
+        sqlite.dispose()
+
+
+@pytest.mark.parametrize("window", [1, 4, 5])
+def test_cached_windows_and_the_database_agree(
+    engine: Engine, loaded: dict[str, str], monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    """Pages served from a cached window of first results, and past its end, match a fresh computation."""
+    for q in ("数据", "充电桩", ""):
+        for sort in ("relevance", "newest", "title"):
+            expected = _answer(engine, q, sort=sort)
+            monkeypatch.setattr(search, "WINDOW", window)
+            assert _answer(engine, q, sort=sort) == expected, (q, sort)
+            assert _answer(engine, q, sort=sort) == expected, (q, sort)  # now from the cache
+            monkeypatch.setattr(search, "WINDOW", 200)
+
+
+def test_a_write_invalidates_cached_answers(engine: Engine, loaded: dict[str, str]) -> None:
+    before, count, facets = _answer(engine, "充电桩")
+    assert _answer(engine, "充电桩") == (before, count, facets)
+    package = corpus(1)[0] | {"name": "brand-new", "title": "充电桩新数据", "state": "active"}
+    package["extras"] = [
+        e if e["key"] != "access" else {"key": "access", "value": "unconditional"} for e in package["extras"]
+    ]
+    load_packages(engine, [package])
+    after, new_count, _ = _answer(engine, "充电桩")
+    assert new_count == count + 1 and "brand-new" in {n for n, _ in after}
