@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,13 @@ class StorageSettings(BaseSettings):
     s3_region: str | None = None
     max_upload_bytes: int = 10 * 1024**3
     temporary_max_age_seconds: int = 86400
+    # Unreferenced objects younger than this survive `pdr storage gc`: an upload may be about to record them.
+    gc_grace_seconds: int = 3600
+    # auto: presigned redirect on S3, streamed from disk on file://; proxy: always through the service;
+    # accel: the service checks permissions and hands the bytes to nginx with X-Accel-Redirect.
+    download_mode: Literal["auto", "proxy", "accel"] = "auto"
+    accel_redirect_prefix: str = "/_pdr_objects"
+    presigned_url_seconds: int = 300
 
     def open_store(self) -> ObjectStore:
         """Build the object store these settings describe (no I/O until it is used)."""
