@@ -11,11 +11,17 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from auth.router import router as auth_router
+from catalog.ckan_router import router as ckan_router
+from catalog.dcat import router as dcat_router
+from catalog.exchange_router import router as exchange_router
 from catalog.health import router as health_router
 from catalog.metrics import Metrics
 from catalog.middleware import RequestMiddleware
+from catalog.payloads_router import router as payloads_router
 from catalog.problems import install_problem_handlers
+from catalog.router import router as catalog_router
 from catalog.settings import Settings
+from registry.certificate_routes import router as certificate_router
 from registry.log_router import router as log_router
 from registry.router import router as registry_router
 from storage.db import make_engine
@@ -69,5 +75,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(registry_router)
+    app.include_router(catalog_router)
+    app.include_router(dcat_router)
+    app.include_router(ckan_router)
     app.include_router(log_router)
+    app.include_router(payloads_router)
+    app.include_router(certificate_router)
+    app.include_router(exchange_router)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import typer
@@ -12,8 +13,9 @@ from sqlalchemy.engine import make_url
 from auth import service as auth_service
 from auth.caller import Caller
 from auth.models import Role
+from catalog import payloads
 from catalog.settings import Settings, UnsafeSettings
-from registry import keys, log, registrations
+from registry import certificates, keys, log, registrations
 from registry import log_audit as log_audit_checks
 from registry.context import bind
 from registry.keys import KeyRing
@@ -28,11 +30,15 @@ accounts_app = typer.Typer(help="Accounts and their tokens.", no_args_is_help=Tr
 registry_app = typer.Typer(help="The registration procedure.", no_args_is_help=True)
 keys_app = typer.Typer(help="The registry's signing keys.", no_args_is_help=True)
 log_app = typer.Typer(help="The transparency log.", no_args_is_help=True)
+storage_app = typer.Typer(help="The object store behind payload files.", no_args_is_help=True)
+app.add_typer(storage_app, name="storage")
 app.add_typer(log_app, name="log")
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(registry_app, name="registry")
+catalog_app = typer.Typer(help="The catalog of datasets.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
 
 err = Console(stderr=True)
 CLI_CALLER = Caller(name="cli")
@@ -204,7 +210,10 @@ def log_audit() -> None:
             if log_key is None:
                 err.print("[red]the registry has no log key[/red]")
                 raise typer.Exit(1)
-            first = next(iter(log_audit_checks.audit(session, keys.log_vkey(log_key), log_key.name)), None)
+            problems = log_audit_checks.audit(
+                session, keys.log_vkey(log_key), log_key.name, extra_checks=[certificates.audit_certificates]
+            )
+            first = next(iter(problems), None)
             size = log.signed_size(session)
     finally:
         engine.dispose()
@@ -212,6 +221,53 @@ def log_audit() -> None:
         err.print(f"[red]log audit failed:[/red] {first}")
         raise typer.Exit(1)
     typer.echo(f"log audit passed: {size} entries, checkpoints and citing rows consistent")
+
+
+@storage_app.command("gc")
+def storage_gc() -> None:
+    """Remove stale temporary uploads and objects no file refers to; safe while the service runs."""
+    settings = _settings()
+    engine = make_engine(settings.db)
+    store = settings.objects.open_store()
+    try:
+        with session_scope(engine, write=False) as session:
+            report = payloads.collect_garbage(
+                session,
+                store,
+                now=utcnow(),
+                temporary_age=timedelta(seconds=settings.objects.temporary_max_age_seconds),
+                grace=timedelta(seconds=settings.objects.gc_grace_seconds),
+            )
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"removed {report.temporary} stale temporary upload(s) and {report.unreferenced} unreferenced object(s); "
+        f"kept {report.kept_recent} recent unreferenced object(s)"
+    )
+
+
+@storage_app.command("verify")
+def storage_verify() -> None:
+    """Re-hash every object and check that every file has its object; exits 1 on any problem."""
+    settings = _settings()
+    engine = make_engine(settings.db)
+    store = settings.objects.open_store()
+    problems = 0
+    try:
+        with session_scope(engine, write=False) as session:
+            for problem, sha256 in payloads.verify_store(session, store):
+                problems += 1
+                typer.echo(f"{problem}: {sha256}")
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    finally:
+        engine.dispose()
+    if problems:
+        err.print(f"[red]{problems} problem(s) found[/red]")
+        raise typer.Exit(1)
+    typer.echo("every object matches its hash and every file has its object")
 
 
 @registry_app.command("tick")
@@ -241,6 +297,44 @@ def verify(
     from registry.verifier import run_cli
 
     raise typer.Exit(run_cli(bundle, trust, status_list, online, at, echo=typer.echo))
+
+
+@catalog_app.command("import")
+def catalog_import(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CKAN .jsonl, or DCAT .ttl/.jsonld/.rdf"),
+    publisher: str | None = typer.Option(None, "--publisher", help="Entity id publishing every record."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+) -> None:
+    """Import datasets (idempotent by name); bad records are listed and skipped."""
+    from catalog.importer import RecordError, import_file
+
+    settings = _settings()
+    engine = make_engine(settings.db)
+    try:
+        report = import_file(
+            engine,
+            file,
+            caller=Caller(name="cli", role=Role.admin),
+            publisher=publisher,
+            batch_size=settings.catalog.import_batch_size,
+            progress=progress,
+        )
+    except RecordError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    finally:
+        engine.dispose()
+    for where, message in report.errors[:200]:
+        err.print(f"[yellow]{where}[/yellow]: {message}")
+    if len(report.errors) > 200:
+        err.print(f"... and {len(report.errors) - 200} more")
+    rate = (report.created + report.updated) / report.seconds if report.seconds else 0.0
+    typer.echo(
+        f"created {report.created}, updated {report.updated}, failed {report.failed} "
+        f"in {report.seconds:.1f} s ({rate:.0f} datasets/s)"
+    )
+    if report.failed:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from auth.config import AuthSettings
+from catalog.config import CatalogSettings
 from registry.config import RegistrySettings
 from registry.keys import KeyRing, log_origin
 from storage.config import StorageSettings
@@ -41,6 +42,7 @@ class Settings(BaseSettings):
     objects: StorageSettings = Field(default_factory=StorageSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
 
     @property
     def log_origin(self) -> str:

@@ -117,3 +117,47 @@ class FakeClock:
     def set_china(self, day: date, hour: int = 10) -> None:
         """Move to a given hour of a China calendar day."""
         self.now = datetime(day.year, day.month, day.day, hour, tzinfo=timezone(timedelta(hours=8))).astimezone(UTC)
+
+
+# ---------------------------------------------------------------- catalog data
+
+
+def dataset_body(**overrides: object) -> dict[str, object]:
+    """A valid dataset creation body for the native catalog API."""
+    body: dict[str, object] = {
+        "title": "天河区公共充电桩分布数据",
+        "title_en": "Public charging piles in Tianhe",
+        "description": "天河区公共充电桩的位置、功率与运营单位，按月更新。",
+        "keywords": ["充电桩", "新能源汽车"],
+        "themes": ["intelligent_vehicles"],
+        "licence": "cc-by-4.0",
+        "temporal_start": "2022-01-01",
+        "temporal_end": "2024-12-31",
+        "spatial": "广州市天河区",
+        "update_frequency": "monthly",
+    }
+    body.update(overrides)
+    return body
+
+
+def ckan_package(name: str, owner_org: str, **overrides: object) -> dict[str, object]:
+    """A CKAN package dict as `ckanapi dump datasets` writes it."""
+    package: dict[str, object] = {
+        "name": name,
+        "title": "海珠区停车场信息",
+        "notes": "海珠区公共停车场的车位数与收费标准。Parking lots in Haizhu.",
+        "tags": [{"name": "停车场"}, {"name": "交通"}],
+        "groups": [{"name": "intelligent_vehicles"}],
+        "owner_org": owner_org,
+        "license_id": "cc-by-4.0",
+        "state": "active",
+        "metadata_modified": "2025-03-01T08:00:00",
+        "resources": [{"url": "https://data.example.gov.cn/parking.csv", "format": "CSV", "name": "停车场CSV"}],
+        "extras": [
+            {"key": "title_en", "value": "Parking lots in Haizhu"},
+            {"key": "temporal_start", "value": "2023-01-01"},
+            {"key": "temporal_end", "value": "2024-12-31"},
+        ],
+    }
+    package.update(overrides)
+    return package

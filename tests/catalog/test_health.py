@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from storage import migrate
+from catalog.settings import Settings
 
 
 def test_healthz(client: TestClient) -> None:
@@ -18,9 +16,12 @@ def test_readyz_when_everything_is_in_place(client: TestClient) -> None:
     assert body == {"status": "ready", "checks": {"database": "ok", "migrations": "ok", "object_store": "ok"}}
 
 
-def test_readyz_reports_pending_migrations(app: FastAPI, engine: Engine) -> None:
-    migrate.downgrade(engine, "base")
-    with TestClient(app) as client:
+def test_readyz_reports_pending_migrations(settings: Settings, database_url: str) -> None:
+    from catalog.app import create_app
+    from storage.db import DatabaseSettings
+
+    settings.db = DatabaseSettings(database_url=database_url)  # an empty database: every migration pending
+    with TestClient(create_app(settings)) as client:
         response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["migrations"].startswith("behind")

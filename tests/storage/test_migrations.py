@@ -6,14 +6,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-from catalog.settings import Settings
 from storage import migrate
-from storage.db import make_engine
-from storage.metadata import target_metadata
+from storage.db import DatabaseSettings, make_engine
+from storage.metadata import include_object, target_metadata
 
 
-def test_empty_database_upgrades_to_head(settings: Settings) -> None:
-    engine = make_engine(settings.db)
+def test_empty_database_upgrades_to_head(database_url: str) -> None:
+    engine = make_engine(DatabaseSettings(database_url=database_url))
     assert migrate.current_revision(engine) is None
     assert not migrate.is_current(engine)
     migrate.upgrade(engine)
@@ -24,13 +23,17 @@ def test_empty_database_upgrades_to_head(settings: Settings) -> None:
 
 def test_tables_match_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), target_metadata())
+        context = MigrationContext.configure(connection, opts={"include_object": include_object})
+        differences = compare_metadata(context, target_metadata())
     assert differences == []
 
 
-def test_downgrade_to_base_and_up_again(engine: Engine) -> None:
+def test_downgrade_to_base_and_up_again(database_url: str) -> None:
+    engine = make_engine(DatabaseSettings(database_url=database_url))
+    migrate.upgrade(engine)
     migrate.downgrade(engine, "base")
     assert migrate.current_revision(engine) is None
     assert "account" not in inspect(engine).get_table_names()
     migrate.upgrade(engine)
     assert migrate.is_current(engine)
+    engine.dispose()

@@ -1,0 +1,233 @@
+"""HTTP routes of the exchange: access requests, grants, download records, listings and annual disclosures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from auth.dependencies import AnyCaller, SignedIn
+from catalog import exchange
+from catalog.config import CatalogSettings
+from catalog.exchange_models import AccessGrant, AccessRequest, Listing
+from catalog.exchange_schemas import (
+    AccessRequestCreate,
+    AccessRequestPublic,
+    AccessRequestsPublic,
+    Decision,
+    DeliveryMode,
+    DisclosurePublic,
+    DownloadPublic,
+    DownloadsPublic,
+    GrantPublic,
+    GrantsPublic,
+    GrantState,
+    ListingCreate,
+    ListingPublic,
+    ListingsPublic,
+    ListingState,
+    Reason,
+    RequestState,
+)
+from registry.dependencies import ClockedSession
+from storage.db import new_session
+from storage.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+router = APIRouter(prefix="/api/v1", tags=["exchange"])
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Cursor = Annotated[str | None, Query(max_length=2000)]
+
+
+def _settings(request: Request) -> CatalogSettings:
+    settings: CatalogSettings = request.app.state.settings.catalog
+    return settings
+
+
+# ---------------------------------------------------------------- access requests
+
+
+@router.post("/access-requests", response_model=AccessRequestPublic, status_code=201)
+def create_access_request(body: AccessRequestCreate, caller: SignedIn, session: ClockedSession) -> AccessRequest:
+    """Apply for a conditional dataset or a registered product: one scenario per request."""
+    return exchange.create_request(session, caller, body)
+
+
+@router.get("/access-requests", response_model=AccessRequestsPublic)
+def list_access_requests(
+    caller: SignedIn,
+    session: ClockedSession,
+    state: RequestState | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> AccessRequestsPublic:
+    """One's own requests, one's entity's incoming ones, or all for the staff."""
+    page = exchange.list_requests(session, caller, state=state, limit=limit, cursor=cursor)
+    return AccessRequestsPublic(
+        items=[AccessRequestPublic.model_validate(r) for r in page.items],
+        count=page.count,
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get("/access-requests/{request_id}", response_model=AccessRequestPublic)
+def get_access_request(request_id: str, caller: SignedIn, session: ClockedSession) -> AccessRequest:
+    """One request, for its requester, its providing entity and the staff."""
+    return exchange.visible_request(session, caller, request_id)
+
+
+@router.post("/access-requests/{request_id}/approve", response_model=AccessRequestPublic)
+def approve_access_request(
+    request_id: str, request: Request, caller: SignedIn, session: ClockedSession, body: Decision | None = None
+) -> AccessRequest:
+    """The providing entity approves (optionally shortening the period and setting a quota); operators second."""
+    return exchange.approve_request(
+        session, caller, request_id, body or Decision(), operator_second=_settings(request).access_operator_second
+    )
+
+
+@router.post("/access-requests/{request_id}/reject", response_model=AccessRequestPublic)
+def reject_access_request(request_id: str, body: Reason, caller: SignedIn, session: ClockedSession) -> AccessRequest:
+    """The providing entity refuses, with a reason."""
+    return exchange.reject_request(session, caller, request_id, body.reason)
+
+
+# ---------------------------------------------------------------- grants
+
+
+@router.get("/grants", response_model=GrantsPublic)
+def list_grants(
+    caller: SignedIn,
+    session: ClockedSession,
+    state: GrantState | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> GrantsPublic:
+    """One's own grants, those one's entity gave, or all for the staff."""
+    page = exchange.list_grants(session, caller, state=state, limit=limit, cursor=cursor)
+    return GrantsPublic(
+        items=[GrantPublic.model_validate(g) for g in page.items], count=page.count, next_cursor=page.next_cursor
+    )
+
+
+@router.get("/grants/{grant_id}", response_model=GrantPublic)
+def get_grant(grant_id: str, caller: SignedIn, session: ClockedSession) -> AccessGrant:
+    """One grant, for its holder, its providing entity and the staff."""
+    return exchange.visible_grant(session, caller, grant_id)
+
+
+@router.post("/grants/{grant_id}/revoke", response_model=GrantPublic)
+def revoke_grant(grant_id: str, body: Reason, caller: SignedIn, session: ClockedSession) -> AccessGrant:
+    """The providing entity or an operator revokes a grant, with a reason."""
+    return exchange.revoke_grant(session, caller, grant_id, body.reason)
+
+
+# ---------------------------------------------------------------- downloads
+
+
+def _csv_response(request: Request, caller: SignedIn, dataset_id: str | None) -> StreamingResponse:
+    def lines() -> Iterator[bytes]:
+        # Its own read session: the rows stream after the request's session has closed.
+        with new_session(request.app.state.engine, write=False) as session:
+            for line in exchange.downloads_csv(session, caller, dataset_id=dataset_id):
+                yield line.encode()
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="downloads.csv"', "Cache-Control": "private"},
+    )
+
+
+@router.get("/downloads", response_model=DownloadsPublic)
+def list_downloads(
+    request: Request,
+    caller: SignedIn,
+    session: ClockedSession,
+    dataset_id: Annotated[str | None, Query(max_length=26)] = None,
+    format: Literal["json", "csv"] = "json",
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> DownloadsPublic | StreamingResponse:
+    """Download records: one's own, those of one's entity's datasets, or all for the staff; `?format=csv`."""
+    if format == "csv":
+        return _csv_response(request, caller, dataset_id)
+    page = exchange.list_downloads(session, caller, dataset_id=dataset_id, limit=limit, cursor=cursor)
+    return DownloadsPublic(
+        items=[DownloadPublic.model_validate(d) for d in page.items], count=page.count, next_cursor=page.next_cursor
+    )
+
+
+@router.get("/downloads.csv", response_class=StreamingResponse)
+def export_downloads(
+    request: Request, caller: SignedIn, dataset_id: Annotated[str | None, Query(max_length=26)] = None
+) -> StreamingResponse:
+    """The download records the caller may see, as CSV."""
+    return _csv_response(request, caller, dataset_id)
+
+
+# ---------------------------------------------------------------- listings
+
+
+@router.post("/listings", response_model=ListingPublic, status_code=201)
+def create_listing(body: ListingCreate, request: Request, caller: SignedIn, session: ClockedSession) -> Listing:
+    """List a registered product (otherwise 409: no registration, no trading), priced within the fee cap."""
+    return exchange.create_listing(session, caller, body, fee_cap=_settings(request).listing_fee_cap)
+
+
+@router.get("/listings", response_model=ListingsPublic)
+def search_listings(
+    caller: AnyCaller,
+    session: ClockedSession,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    state: ListingState | None = None,
+    delivery_mode: DeliveryMode | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> ListingsPublic:
+    """Search listings; anonymous callers and consumers see listed ones only."""
+    page = exchange.search_listings(
+        session, caller, q=q, state=state, delivery_mode=delivery_mode, limit=limit, cursor=cursor
+    )
+    return ListingsPublic(
+        items=[ListingPublic.model_validate(x) for x in page.items], count=page.count, next_cursor=page.next_cursor
+    )
+
+
+@router.get("/listings/{listing_id}", response_model=ListingPublic)
+def get_listing(listing_id: str, caller: AnyCaller, session: ClockedSession) -> Listing:
+    """One listing; a suspended or delisted one only for its entity and the staff."""
+    return exchange.visible_listing(session, caller, listing_id)
+
+
+@router.post("/listings/{listing_id}/{action}", response_model=ListingPublic)
+def change_listing(
+    listing_id: str,
+    action: Annotated[Literal["suspend", "relist", "delist"], Path()],
+    caller: SignedIn,
+    session: ClockedSession,
+    body: Reason | None = None,
+) -> Listing:
+    """Suspend, relist or delist a listing: its product's entity or the staff."""
+    return exchange.change_listing(session, caller, listing_id, action, body.reason if body else None)
+
+
+# ---------------------------------------------------------------- annual disclosure
+
+
+@router.get("/disclosures/{entity_id}/{year}.csv", response_class=Response)
+def disclosure_csv(entity_id: str, year: int, session: ClockedSession) -> Response:
+    """An operator entity's annual disclosure as CSV."""
+    report = exchange.disclosure(session, entity_id, year)
+    return Response(
+        exchange.disclosure_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="disclosure-{year}.csv"'},
+    )
+
+
+@router.get("/disclosures/{entity_id}/{year}", response_model=DisclosurePublic)
+def disclosure(entity_id: str, year: int, session: ClockedSession) -> DisclosurePublic:
+    """An operator entity's annual disclosure: resources it may use, its products and services, their fees."""
+    return exchange.disclosure(session, entity_id, year)
