@@ -9,7 +9,7 @@ from pwdlib import PasswordHash
 MIN_PASSWORD_LENGTH = 12
 
 # Verifying against this when the account does not exist keeps both paths equally slow.
-_DUMMY_HASH_SOURCE = "pdr-timing-equaliser"
+_EQUALISER_SOURCE = "pdr-timing-equaliser"
 
 
 @lru_cache(maxsize=1)
@@ -25,11 +25,11 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, password_hash: str | None) -> bool:
     """Whether the password matches; takes as long when there is no hash to compare with."""
     if password_hash is None:
-        _hasher().verify(password, _dummy_hash())
+        _hasher().verify(password, _equaliser_hash())
         return False
     return _hasher().verify(password, password_hash)
 
 
 @lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    return _hasher().hash(_DUMMY_HASH_SOURCE)
+def _equaliser_hash() -> str:
+    return _hasher().hash(_EQUALISER_SOURCE)

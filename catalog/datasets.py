@@ -28,7 +28,7 @@ from catalog.schemas import (
     RegistryLink,
     VersionPublic,
 )
-from registry.access import is_member, may_read_private
+from registry.access import acting_entity, is_member, may_read_private
 from registry.enums import EntityStatus, Openness, RegistrationState, SubjectStatus
 from registry.models import DataResource, Entity, LogEntry, Registration
 from storage.db import upgrade_to_write
@@ -52,21 +52,7 @@ REGISTRY_FEED = "registry_log"
 
 def _acting_entity(session: Session, caller: Caller, requested: str | None) -> Entity:
     """The entity a new dataset belongs to: a provider's own verified entity, or the one staff name."""
-    if caller.has_role(Role.provider):
-        if not caller.entity_id:
-            raise Conflict("create your entity first", errors=[FieldProblem("entity_id", "the account has none")])
-        if requested and requested != caller.entity_id:
-            raise Forbidden("providers publish only for their own entity")
-        entity_id = caller.entity_id
-    elif caller.is_staff:
-        if not requested:
-            raise InvalidInput("name the entity", errors=[FieldProblem("entity_id", "required for staff")])
-        entity_id = requested
-    else:
-        raise Forbidden("only providers and the registry's staff publish datasets")
-    entity = session.get(Entity, entity_id)
-    if entity is None:
-        raise InvalidInput("no such entity", errors=[FieldProblem("entity_id", "no such entity")])
+    entity = acting_entity(session, caller, requested, doing="publish datasets")
     _check_entity_may_publish(caller, entity)
     return entity
 

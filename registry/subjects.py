@@ -10,8 +10,7 @@ from sqlmodel import Session, select
 
 from auth import audit
 from auth.caller import Caller
-from auth.models import Role
-from registry.access import is_member, may_read_private
+from registry.access import acting_entity, is_member, may_read_private
 from registry.codes import make_product_code, make_resource_code
 from registry.counters import next_value
 from registry.deadlines import china_date
@@ -25,22 +24,8 @@ Subject = DataResource | DataProduct
 
 
 def _acting_entity(session: Session, caller: Caller, requested: str | None) -> Entity:
-    """The entity a new record belongs to: the provider's own, or the one staff name."""
-    if caller.has_role(Role.provider):
-        if not caller.entity_id:
-            raise Conflict("create your entity first", errors=[FieldProblem("entity_id", "the account has none")])
-        if requested and requested != caller.entity_id:
-            raise Forbidden("providers act only for their own entity")
-        entity_id = caller.entity_id
-    elif caller.is_staff:
-        if not requested:
-            raise InvalidInput("name the entity", errors=[FieldProblem("entity_id", "required for staff")])
-        entity_id = requested
-    else:
-        raise Forbidden("only providers and the registry's staff create resources and products")
-    entity = session.get(Entity, entity_id)
-    if entity is None:
-        raise InvalidInput("no such entity", errors=[FieldProblem("entity_id", "no such entity")])
+    """The entity a new resource or product belongs to; a suspended one registers nothing."""
+    entity = acting_entity(session, caller, requested, doing="create resources and products")
     if entity.status == EntityStatus.suspended:
         raise Conflict("the entity is suspended and cannot register anything")
     return entity
