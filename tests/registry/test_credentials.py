@@ -18,7 +18,7 @@ from registry.credentials import (
     verify_credential,
 )
 
-VECTOR = Path("/work/shared/standards/w3c-eddsa-jcs-2022-signedJCS.json")
+VECTOR = Path(__file__).resolve().parents[1] / "standards" / "w3c-eddsa-jcs-2022-signedJCS.json"
 # The key pair of the W3C vc-di-eddsa test vectors (TestVectors/keyPair.json).
 VECTOR_PUBLIC = "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
 VECTOR_PRIVATE = "z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq"
