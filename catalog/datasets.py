@@ -64,7 +64,8 @@ def _check_entity_may_publish(caller: Caller, entity: Entity) -> None:
         raise Conflict("the entity is not verified yet; the registry verifies it before it publishes")
 
 
-def _check_may_edit(caller: Caller, dataset: Dataset) -> None:
+def check_may_edit(caller: Caller, dataset: Dataset) -> None:
+    """Refuse anyone but the dataset's entity and the registry's staff (Forbidden)."""
     if not (caller.is_staff or is_member(caller, dataset.entity_id)):
         raise Forbidden("only the dataset's entity and the registry's staff change it")
 
@@ -445,7 +446,7 @@ def update_dataset(
 ) -> Dataset:
     """Change a dataset's catalog metadata (and, when given, replace the newest version's links)."""
     dataset = visible_dataset(session, caller, id_or_name)
-    _check_may_edit(caller, dataset)
+    check_may_edit(caller, dataset)
     changes = data.model_dump(mode="python", exclude_unset=True)
     if "name" in changes and changes["name"] is None:
         del changes["name"]
@@ -484,17 +485,8 @@ def update_dataset(
     return dataset
 
 
-def check_may_edit(caller: Caller, dataset: Dataset) -> None:
-    """Refuse anyone but the dataset's entity and the registry's staff (Forbidden)."""
-    _check_may_edit(caller, dataset)
-
-
 def current_version(session: Session, dataset: Dataset) -> DatasetVersion:
     """The dataset's newest version row."""
-    return _current_version(session, dataset)
-
-
-def _current_version(session: Session, dataset: Dataset) -> DatasetVersion:
     version = session.exec(
         select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id, DatasetVersion.version == dataset.version)
     ).one()
@@ -513,11 +505,11 @@ def _publish(session: Session, dataset: Dataset, version: DatasetVersion, now: d
 def publish_dataset(session: Session, caller: Caller, id_or_name: str) -> Dataset:
     """Publish the dataset's newest version; its files are frozen from now on."""
     dataset = visible_dataset(session, caller, id_or_name)
-    _check_may_edit(caller, dataset)
+    check_may_edit(caller, dataset)
     entity = session.get(Entity, dataset.entity_id)
     assert entity is not None
     _check_entity_may_publish(caller, entity)
-    version = _current_version(session, dataset)
+    version = current_version(session, dataset)
     if version.state == DatasetState.published and dataset.state == DatasetState.published:
         raise Conflict(f"version {version.version} is already published; start a new version to change its files")
     _publish(session, dataset, version, utcnow())
@@ -530,7 +522,7 @@ def publish_dataset(session: Session, caller: Caller, id_or_name: str) -> Datase
 def withdraw_dataset(session: Session, caller: Caller, id_or_name: str, reason: str | None) -> Dataset:
     """Take a dataset out of the public catalog; its records stay for its entity and the staff."""
     dataset = visible_dataset(session, caller, id_or_name)
-    _check_may_edit(caller, dataset)
+    check_may_edit(caller, dataset)
     if dataset.state == DatasetState.withdrawn:
         raise Conflict("the dataset is already withdrawn")
     dataset.state = DatasetState.withdrawn
@@ -547,8 +539,8 @@ def withdraw_dataset(session: Session, caller: Caller, id_or_name: str, reason: 
 def new_version(session: Session, caller: Caller, id_or_name: str, notes: str | None) -> Dataset:
     """Open a new draft version for new files; the published versions stay listed and unchanged."""
     dataset = visible_dataset(session, caller, id_or_name)
-    _check_may_edit(caller, dataset)
-    current = _current_version(session, dataset)
+    check_may_edit(caller, dataset)
+    current = current_version(session, dataset)
     if current.state != DatasetState.published:
         raise Conflict(f"version {current.version} is still a draft; add files to it or publish it first")
     dataset.version = current.version + 1
@@ -565,7 +557,7 @@ def add_distribution(
 ) -> DatasetDistribution:
     """Add a distribution link to the dataset's newest version."""
     dataset = visible_dataset(session, caller, id_or_name)
-    _check_may_edit(caller, dataset)
+    check_may_edit(caller, dataset)
     distribution = _distribution(dataset, data)
     session.add(distribution)
     dataset.modified_at = dataset.updated_at = utcnow()
@@ -581,12 +573,12 @@ def add_file_record(
 ) -> DatasetFile:
     """Record a stored payload file in the dataset's newest version, which must still be a draft."""
     dataset = visible_dataset(session, caller, id_or_name)
-    _check_may_edit(caller, dataset)
+    check_may_edit(caller, dataset)
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise InvalidInput("sha256 must be 64 lower-case hex digits", errors=[FieldProblem("sha256", "not a digest")])
     if size < 0:
         raise InvalidInput("size cannot be negative", errors=[FieldProblem("size", "negative")])
-    version = _current_version(session, dataset)
+    version = current_version(session, dataset)
     if version.state == DatasetState.published:
         raise Conflict(f"version {version.version} is published and its files never change; start a new version")
     record = DatasetFile(

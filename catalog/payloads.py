@@ -62,8 +62,8 @@ def check_declared(sha256: str | None, size: int | None, max_size: int) -> None:
 def draft_for_upload(session: Session, caller: Caller, dataset_id: str) -> tuple[Dataset, DatasetVersion]:
     """The dataset and its draft version a caller may upload into; checked before the body is read."""
     dataset = datasets.visible_dataset(session, caller, dataset_id)
-    datasets._check_may_edit(caller, dataset)
-    version = datasets._current_version(session, dataset)
+    datasets.check_may_edit(caller, dataset)
+    version = datasets.current_version(session, dataset)
     if version.state == DatasetState.published:
         raise Conflict(f"version {version.version} is published and its files never change; start a new version")
     return dataset, version

@@ -27,12 +27,3 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """Alembic's include_name hook: leave the hand-made full-text tables out of drift checks."""
     return not (type_ == "table" and name is not None and name.startswith(UNMODELLED_TABLE_PREFIX))
 
-
-# Tables that migrations create with raw SQL and no model describes: the full-text index and its shadow tables.
-UNMODELLED_TABLE_PREFIXES = ("dataset_fts",)
-
-
-def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """Leave the unmodelled full-text tables out of model-to-schema comparisons."""
-    table_name = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
-    return not (reflected and compare_to is None and (table_name or "").startswith(UNMODELLED_TABLE_PREFIXES))

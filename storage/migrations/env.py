@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from storage.metadata import include_object, target_metadata
+from storage.metadata import include_name, target_metadata
 
 engine = context.config.attributes.get("engine")
 if not isinstance(engine, Engine):
@@ -17,7 +17,7 @@ with engine.connect() as connection:
         target_metadata=target_metadata(),
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
-        include_object=include_object,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, inspect
 
 from storage import migrate
 from storage.db import DatabaseSettings, make_engine
-from storage.metadata import include_object, target_metadata
+from storage.metadata import include_name, target_metadata
 
 
 def test_empty_database_upgrades_to_head(database_url: str) -> None:
@@ -23,7 +23,7 @@ def test_empty_database_upgrades_to_head(database_url: str) -> None:
 
 def test_tables_match_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"include_object": include_object})
+        context = MigrationContext.configure(connection, opts={"include_name": include_name})
         differences = compare_metadata(context, target_metadata())
     assert differences == []
 
