@@ -28,5 +28,3 @@ class CatalogSettings(BaseSettings):
     access_operator_second: bool = False
     # The highest price (CNY) an industry listing of a public-data product may ask; set by the authorising body.
     listing_fee_cap: Decimal = Field(default=Decimal("10000.00"), ge=0, max_digits=14, decimal_places=2)
-    # Presigned URLs for granted (conditional) files live at most this long: a URL handed out stays valid.
-    grant_presigned_url_seconds: int = Field(default=60, ge=1, le=3600)

@@ -24,7 +24,6 @@ from starlette.types import Message, Receive, Scope, Send
 from auth.caller import Caller
 from auth.dependencies import AnyCaller, DbSession, SignedIn
 from catalog import exchange, payloads
-from catalog.config import CatalogSettings
 from catalog.models import DatasetFile
 from registry.dependencies import ClockedSession
 from storage.config import StorageSettings
@@ -189,13 +188,14 @@ def download_file(
             headers={**headers, "X-Accel-Redirect": f"{settings.accel_redirect_prefix}/{object_key(record.sha256)}"},
             media_type=record.media_type,
         )
-    if settings.download_mode == "auto":
-        seconds = settings.presigned_url_seconds
-        if found.conditional:
-            # A URL already handed out stays valid until it expires, whatever happens to the grant: keep it short.
-            seconds = min(seconds, _catalog_settings(request).grant_presigned_url_seconds)
+    # Conditional files are never redirected: a presigned URL would outlive a revoked or exhausted grant, so every
+    # request for them, resumed ranges included, comes back here to be checked.
+    if settings.download_mode == "auto" and not found.conditional:
         url = store.presigned_get_url(
-            record.sha256, expires=timedelta(seconds=seconds), filename=record.name, media_type=record.media_type
+            record.sha256,
+            expires=timedelta(seconds=settings.presigned_url_seconds),
+            filename=record.name,
+            media_type=record.media_type,
         )
         if url is not None:
             exchange.record_download(
@@ -214,11 +214,6 @@ def download_file(
         mode = "stream"
     engine: Engine = request.app.state.engine
     return RecordedResponse(inner, partial(_record_transfer, engine, ticket, mode, span))
-
-
-def _catalog_settings(request: Request) -> CatalogSettings:
-    settings: CatalogSettings = request.app.state.settings.catalog
-    return settings
 
 
 def _record_transfer(

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import select
 
 from catalog import payloads
+from catalog.app import create_app
 from catalog.models import DatasetFile
 from catalog.settings import Settings
 from storage.db import session_scope
@@ -364,19 +365,22 @@ def test_a_client_that_disconnects_mid_upload_leaves_no_row(
     assert _leftovers(app, engine) == (0, 0, 0)
 
 
-def test_on_s3_downloads_redirect_to_a_short_lived_url(
-    settings: Settings, engine: Engine, s3_endpoint: str, s3_bucket: str, provider_on: Any
-) -> None:
+@pytest.fixture
+def s3_settings(settings: Settings, s3_endpoint: str, s3_bucket: str) -> Settings:
+    """The test's settings with the object store on the local S3 server."""
     from pydantic import SecretStr
 
-    from catalog.app import create_app
     from tests.s3_server import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, s3_url
 
     settings.objects.storage_url = s3_url(s3_endpoint, s3_bucket)
     settings.objects.s3_access_key = SecretStr(S3_ACCESS_KEY)
     settings.objects.s3_secret_key = SecretStr(S3_SECRET_KEY)
     settings.objects.s3_region = S3_REGION
-    with TestClient(create_app(settings), follow_redirects=False) as s3_client:
+    return settings
+
+
+def test_on_s3_downloads_redirect_to_a_short_lived_url(s3_settings: Settings, provider_on: Any) -> None:
+    with TestClient(create_app(s3_settings), follow_redirects=False) as s3_client:
         provider = provider_on(s3_client)
         dataset_id = _draft(s3_client, provider)
         file_id = _upload(s3_client, provider.token, dataset_id).json()["id"]
@@ -387,7 +391,7 @@ def test_on_s3_downloads_redirect_to_a_short_lived_url(
         fetched = httpx.get(response.headers["location"])
         assert fetched.content == CSV
         assert "filename*=UTF-8''%E6%95%B0%E6%8D%AE" in fetched.headers["content-disposition"]
-        settings.objects.download_mode = "proxy"
+        s3_settings.objects.download_mode = "proxy"
         proxied = s3_client.get(
             f"/api/v1/datasets/{dataset_id}/files/{file_id}/content", headers={"Range": "bytes=5-14"}
         )
@@ -430,3 +434,36 @@ def test_storage_commands(
     verify = runner.invoke(cli, ["storage", "verify"])
     assert verify.exit_code == 1
     assert f"corrupt: {kept['sha256']}" in verify.output
+
+
+def test_on_s3_conditional_files_are_never_redirected(s3_settings: Settings, provider_on: Any, consumer: str) -> None:
+    with TestClient(create_app(s3_settings), follow_redirects=False) as s3_client:
+        provider = provider_on(s3_client)
+        dataset_id = _draft(s3_client, provider, access="conditional")
+        file_id = _upload(s3_client, provider.token, dataset_id).json()["id"]
+        s3_client.post(f"/api/v1/datasets/{dataset_id}/publish", headers=bearer(provider.token))
+        request = s3_client.post(
+            "/api/v1/access-requests",
+            json={
+                "dataset_id": dataset_id,
+                "purpose": "交通规划研究",
+                "scenario": "充电桩布局优化",
+                "use_category": "public_welfare",
+                "requested_from": "2026-11-23",
+                "requested_until": "2027-12-31",
+            },
+            headers=bearer(consumer),
+        ).json()
+        s3_client.post(
+            f"/api/v1/access-requests/{request['id']}/approve", json={"reason": "同意"}, headers=bearer(provider.token)
+        )
+        url = f"/api/v1/datasets/{dataset_id}/files/{file_id}/content"
+        granted = s3_client.get(url, headers={**bearer(consumer), "Range": "bytes=0-9"})
+        assert granted.status_code == 206  # streamed through the service, never a presigned redirect
+        assert granted.content == CSV[:10]
+        grant_id = s3_client.get("/api/v1/grants", headers=bearer(consumer)).json()["items"][0]["id"]
+        revoked = s3_client.post(
+            f"/api/v1/grants/{grant_id}/revoke", json={"reason": "用途超出范围"}, headers=bearer(provider.token)
+        )
+        assert revoked.status_code == 200, revoked.text
+        assert s3_client.get(url, headers={**bearer(consumer), "Range": "bytes=10-"}).status_code == 403
