@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from auth.dependencies import Staff
-from registry import certificate_pdf, certificates, status_list, verifier
+from registry import certificates, status_list, verifier
 from registry.certificates import CertificateRequest
 from registry.context import now_of
 from registry.dependencies import ClockedSession, RegistryConfig
@@ -136,6 +136,9 @@ def list_certificates(
 def certificate_pdf_file(number: str, session: ClockedSession, request: Request) -> Response:
     """The printable A4 certificate, with a QR code to its verification page."""
     certificate = certificates.get_certificate(session, number)
+    # Imported here: the PDF stack (fpdf2, fontTools, segno) costs ~50 MiB that most processes never need.
+    from registry import certificate_pdf
+
     pdf = certificate_pdf.render(
         certificate, _verify_url(request, certificate.number), certificates.status_of(certificate, now_of(session))
     )

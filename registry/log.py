@@ -103,10 +103,13 @@ class _DbNodes:
         wanted = [node for node in nodes if node not in self.pending]
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            rows = self.session.exec(
-                select(LogNode).where(tuple_(col(LogNode.level), col(LogNode.index)).in_(chunk))
+            # Plain rows, not ORM objects: a proof reads a few dozen and building objects would cost more.
+            rows = self.session.execute(
+                select(col(LogNode.level), col(LogNode.index), col(LogNode.hash)).where(
+                    tuple_(col(LogNode.level), col(LogNode.index)).in_(chunk)
+                )
             ).all()
-            self.pending.update({(row.level, row.index): row.hash for row in rows})
+            self.pending.update({(level, index): node for level, index, node in rows})
         return self
 
 
