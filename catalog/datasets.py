@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, select
 
 from auth import audit
@@ -213,13 +213,11 @@ def _registration_codes(session: Session, resource_ids: set[str]) -> dict[str, s
 def _certificates(session: Session, resource_ids: set[str]) -> dict[str, list[CertificateRef]]:
     if not resource_ids:
         return {}
-    params = {f"r{i}": rid for i, rid in enumerate(sorted(resource_ids))}
-    placeholders = ", ".join(f":r{i}" for i in range(len(params)))
     rows = session.connection().execute(
-        text(
-            f"SELECT subject_id, number, status FROM certificate WHERE subject_id IN ({placeholders}) ORDER BY number"  # noqa: S608
+        text("SELECT subject_id, number, status FROM certificate WHERE subject_id IN :ids ORDER BY number").bindparams(
+            bindparam("ids", expanding=True)
         ),
-        params,
+        {"ids": sorted(resource_ids)},
     )
     found: dict[str, list[CertificateRef]] = {}
     for subject_id, number, status in rows:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, bindparam, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -311,13 +311,13 @@ def write_batch(session: Session, records: Sequence[ImportRecord], entities: _En
     """Create or update one batch of datasets in the session's transaction (the caller commits)."""
     connection = session.connection()
     now = utcnow()
-    params = {f"n{i}": r.name for i, r in enumerate(records)}
-    placeholders = ", ".join(f":n{i}" for i in range(len(records)))
     existing = {
         str(name): (str(dataset_id), int(version))
         for name, dataset_id, version in connection.execute(
-            text(f"SELECT name, id, version FROM dataset WHERE name IN ({placeholders})"),  # noqa: S608 - placeholders
-            params,
+            text("SELECT name, id, version FROM dataset WHERE name IN :names").bindparams(
+                bindparam("names", expanding=True)
+            ),
+            {"names": [r.name for r in records]},
         )
     }
     inserts: list[dict[str, Any]] = []

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -405,11 +405,11 @@ def index_documents(session: Session, docs: Sequence[SearchDoc]) -> None:
         )
         old_docs = [u["doc"] for u in updates]
         for chunk in _chunks(old_docs, 500):
-            params = {f"d{i}": doc for i, doc in enumerate(chunk)}
-            placeholders = ", ".join(f":d{i}" for i in range(len(chunk)))
-            connection.execute(text(f"DELETE FROM dataset_tag WHERE doc IN ({placeholders})"), params)
+            params = {"docs": chunk}
+            connection.execute(_expanding("DELETE FROM dataset_tag WHERE doc IN :docs", "docs"), params)
+            # FTS5 keys its rows by rowid; PostgreSQL's table has a doc column.
             key = "rowid" if connection.dialect.name == "sqlite" else "doc"
-            connection.execute(text(f"DELETE FROM dataset_fts WHERE {key} IN ({placeholders})"), params)
+            connection.execute(_expanding(f"DELETE FROM dataset_fts WHERE {key} IN :docs", "docs"), params)
     if inserts:
         bulk_insert(connection, table, inserts)
         existing.update(_docs_of(connection, [str(row["dataset_id"]) for row in inserts]))
@@ -465,11 +465,14 @@ def _executemany(connection: Connection, sql: str, rows: list[tuple[Any, ...]]) 
 def _docs_of(connection: Connection, dataset_ids: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for chunk in _chunks(list(dataset_ids), 500):
-        params = {f"i{n}": value for n, value in enumerate(chunk)}
-        placeholders = ", ".join(f":i{n}" for n in range(len(chunk)))
-        statement = text(f"SELECT dataset_id, doc FROM dataset_search WHERE dataset_id IN ({placeholders})")
-        found.update({str(dataset_id): int(doc) for dataset_id, doc in connection.execute(statement, params)})
+        statement = _expanding("SELECT dataset_id, doc FROM dataset_search WHERE dataset_id IN :ids", "ids")
+        found.update({str(dataset_id): int(doc) for dataset_id, doc in connection.execute(statement, {"ids": chunk})})
     return found
+
+
+def _expanding(sql: str, name: str) -> TextClause:
+    """A text statement whose ``IN :name`` takes a list, expanded by SQLAlchemy into one parameter per value."""
+    return text(sql).bindparams(bindparam(name, expanding=True))
 
 
 def _chunks(values: list[Any], size: int) -> Iterable[list[Any]]:
@@ -757,11 +760,8 @@ def _facet_values(connection: Connection, name: str, raw: dict[str, Counter[Any]
         return [FacetValue(k, n) for k, n in _top(years, limit)]
     top = _top(raw.get(name, Counter()), limit)
     if name == "publisher" and top:
-        params = {f"e{i}": k for i, (k, _) in enumerate(top)}
-        placeholders = ", ".join(f":e{i}" for i in range(len(top)))
-        labels: dict[str, str] = dict(
-            connection.execute(text(f"SELECT id, name FROM entity WHERE id IN ({placeholders})"), params).all()
-        )
+        statement = _expanding("SELECT id, name FROM entity WHERE id IN :ids", "ids")
+        labels: dict[str, str] = dict(connection.execute(statement, {"ids": [k for k, _ in top]}).all())
         return [FacetValue(k, n, labels.get(k)) for k, n in top]
     return [FacetValue(k, n) for k, n in top]
 
