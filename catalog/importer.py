@@ -123,12 +123,14 @@ def _validation_message(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in exc.errors())
 
 
+_THEMES = frozenset(t.value for t in Theme)
+
+
 def _themes(values: Sequence[str]) -> list[str]:
-    known = {t.value for t in Theme}
     found = []
     for value in values:
         key = str(value).rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
-        if key in known:
+        if key in _THEMES:
             found.append(key)
     return list(dict.fromkeys(found))
 

@@ -118,6 +118,8 @@ class DatasetSearch(SQLModel, table=True):
     title_key: str = Field(max_length=200)
     # Microseconds since the epoch: one exact integer sort key on both engines.
     modified_key: int = Field(sa_type=BigInteger)
+    # The generation of the index write that last wrote this row: each process's mirror follows these.
+    seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, index=True, server_default="0"))
 
 
 class DatasetTag(SQLModel, table=True):

@@ -10,30 +10,46 @@ Design, in short:
 * A query is segmented into words with jieba (so ``天河区充电桩`` needs no space); each Chinese word becomes a
   phrase of its bigrams, which matches wherever the word occurs as a substring, a one-character word becomes a
   prefix token, an English word its stem. All words must match (AND).
-* Relevance is an integer both engines compute identically: 8 if every word is in the title, +4 if some word
-  is in the title, +2 in the keywords, +1 in the description. Ties are broken by id, so the order is total.
-* Filters and facets read a compact row per dataset (``dataset_search``): bit masks for themes and formats,
-  the coverage years, the access level and the publisher. Facet counts come from one pass over the filtered
-  result set.
+* Relevance is an integer: 8 if every word is in the title, +4 if some word is in the title, +2 in the
+  keywords, +1 in the description. Ties are broken by document number, newest first, so the order is total.
+* Each process evaluates searches over its mirror of the index (``catalog.search_mirror``): the compact row
+  per dataset (``dataset_search``: publisher, access, themes and formats as bit masks, coverage years, ...) as
+  arrays, and each query word's documents per field as bitsets, asked of FTS5 or the tsvector index the first
+  time the word is searched. Filters, exact counts, facets and the ordering of a million matches are then a
+  few array operations; the database remains the source of truth and the mirror follows its generations.
 """
 
 from __future__ import annotations
 
+import operator
 import re
-import threading
 import unicodedata
-from collections import Counter, OrderedDict
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, reduce
 from typing import Any
 
+import numpy as np
 from sqlalchemy import TextClause, bindparam, text
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from catalog.models import DatasetSearch
+from catalog.search_mirror import (
+    FIELDS,
+    NO_YEAR,
+    Codes,
+    FieldTokens,
+    Mirror,
+    WordSets,
+    bitset,
+    flags_of,
+    item_matches,
+    mirror_of,
+)
 from registry.enums import THEME_LABELS_ZH, Openness, Theme
 from storage.exceptions import FieldProblem, InvalidInput
 from storage.pagination import decode_cursor, encode_cursor
@@ -362,6 +378,8 @@ def index_documents(session: Session, docs: Sequence[SearchDoc]) -> None:
     if not docs:
         return
     connection = session.connection()
+    # First, so that on PostgreSQL concurrent index writers queue here and stamp their rows in commit order.
+    seq = _next_generation(connection)
     bits = format_bits(session, (f for d in docs for f in d.formats))
     rows: list[dict[str, Any]] = []
     for d in docs:
@@ -386,6 +404,7 @@ def index_documents(session: Session, docs: Sequence[SearchDoc]) -> None:
                 "year_end": d.year_end,
                 "title_key": title_key(d.title),
                 "modified_key": modified_key(d.modified_at),
+                "seq": seq,
             }
         )
     table = DatasetSearch.__table__  # type: ignore[attr-defined]
@@ -399,7 +418,7 @@ def index_documents(session: Session, docs: Sequence[SearchDoc]) -> None:
                 "UPDATE dataset_search SET entity_id = :entity_id, state = :state, access = :access, "
                 "registered = :registered, licence = :licence, theme_bits = :theme_bits, "
                 "format_bits = :format_bits, year_start = :year_start, year_end = :year_end, "
-                "title_key = :title_key, modified_key = :modified_key WHERE doc = :doc"
+                "title_key = :title_key, modified_key = :modified_key, seq = :seq WHERE doc = :doc"
             ),
             updates,
         )
@@ -413,7 +432,6 @@ def index_documents(session: Session, docs: Sequence[SearchDoc]) -> None:
     if inserts:
         bulk_insert(connection, table, inserts)
         existing.update(_docs_of(connection, [str(row["dataset_id"]) for row in inserts]))
-    _bump_generation(connection)
     tag_rows = [{"tag": tag, "doc": existing[d.dataset_id]} for d in docs for tag in _tags(d.keywords)]
     if tag_rows:
         _executemany(
@@ -444,12 +462,17 @@ def bulk_insert(connection: Connection, table: Any, rows: Sequence[dict[str, Any
         return
     dialect = connection.dialect
     columns = [c for c in table.columns if c.name in rows[0]]
-    processors = [c.type._cached_bind_processor(dialect) for c in columns]
     names = [c.name for c in columns]
-    values = [
-        tuple(row[n] if p is None or row[n] is None else p(row[n]) for n, p in zip(names, processors, strict=True))
-        for row in rows
-    ]
+    row_values = operator.itemgetter(*names)
+    values = [row_values(row) for row in rows] if len(names) > 1 else [(row[names[0]],) for row in rows]
+    # Column by column, and only the columns whose type converts values (JSON, times): most pass as they are.
+    converters = [(i, c.type._cached_bind_processor(dialect)) for i, c in enumerate(columns)]
+    converting = [(i, p) for i, p in converters if p is not None]
+    if converting:
+        transposed = [list(column) for column in zip(*values, strict=True)]
+        for i, process in converting:
+            transposed[i] = [None if v is None else process(v) for v in transposed[i]]
+        values = list(zip(*transposed, strict=True))
     marks = ", ".join("?" for _ in names)
     quoted = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
     _executemany(connection, f"INSERT INTO {table.name} ({quoted}) VALUES ({marks})", values)
@@ -538,27 +561,6 @@ class SearchResult:
     scores: list[int] = field(default_factory=list)
 
 
-class _Statement:
-    """SQL fragments and their bound parameters, built for one engine."""
-
-    def __init__(self, dialect: str) -> None:
-        self.dialect = dialect
-        self.params: dict[str, Any] = {}
-        self.where: list[str] = []
-
-    def bind(self, value: Any) -> str:
-        name = f"p{len(self.params)}"
-        self.params[name] = value
-        return f":{name}"
-
-    def in_list(self, values: Iterable[Any]) -> str:
-        return "(" + ", ".join(self.bind(v) for v in values) + ")"
-
-    def binary(self, expression: str) -> str:
-        """Compare strings by code point on both engines (PostgreSQL's default collation would not)."""
-        return f'{expression} COLLATE "C"' if self.dialect == "postgresql" else expression
-
-
 def _invalid(field_name: str, message: str) -> InvalidInput:
     return InvalidInput(f"{field_name}: {message}", errors=[FieldProblem(field_name, message)])
 
@@ -588,177 +590,210 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     """Run a search: one page of dataset ids, the exact count and the requested facets."""
     check_query(query)
     connection = session.connection()
-    dialect = connection.dialect.name
     items = parse_query(query.q)
     sort = query.sort or ("relevance" if items else "newest")
     if sort == "relevance" and not items:
         sort = "newest"
-    statement = _Statement(dialect)
-    source = _source(statement, items)
-    if not _filters(statement, connection, query):
-        return SearchResult(ids=[], count=0, next_cursor=None, facets={name: [] for name in query.facets})
-    where = " AND ".join(statement.where) or "1 = 1"
-    key = (generation(connection), where, tuple(sorted(statement.params.items())))
-    cache = _cache_of(connection)
-    facets_key = ("facets", tuple(dict.fromkeys(query.facets)), query.facet_limit, *key)
-    cached = cache.get(facets_key)
-    if cached is None:
-        cached = _count_and_facets(connection, statement, source, where, query)
-        cache.put(facets_key, cached)
-    count, facets = cached
-    ids, scores, next_cursor = _page(connection, statement, source, where, items, sort, query, key)
-    return SearchResult(ids=ids, count=count, next_cursor=next_cursor, facets=facets, scores=scores)
-
-
-def _fts_expression(items: Sequence[Item]) -> str:
-    return " AND ".join(item.fts() for item in items)
-
-
-def _source(statement: _Statement, items: Sequence[Item]) -> str:
-    if not items:
-        return "dataset_search s"
-    if statement.dialect == "sqlite":
-        statement.where.append(f"dataset_fts MATCH {statement.bind(_fts_expression(items))}")
-        # CROSS JOIN fixes the loop order: walk the full-text matches, look each search row up by key. Left
-        # to itself the planner may scan the search rows and run the MATCH once per row instead.
-        return "dataset_fts CROSS JOIN dataset_search s ON s.doc = dataset_fts.rowid"
-    tsquery = " & ".join(item.tsquery() for item in items)
-    statement.where.append(f"f.vector @@ CAST({statement.bind(tsquery)} AS tsquery)")
-    return "dataset_fts f JOIN dataset_search s ON s.doc = f.doc"
-
-
-def _filters(statement: _Statement, connection: Connection, query: SearchQuery) -> bool:
-    """Add the WHERE terms; False when the filters can match nothing (an unknown format, say)."""
-    add = statement.where.append
-    bind = statement.bind
-    viewer = query.viewer
-    # Most rows are published: on SQLite a scan beats walking the (state, ...) index and looking every row up,
-    # so the unary plus keeps the planner off that index for published searches (it still serves sorting).
-    plus = "+" if statement.dialect == "sqlite" and query.state == "published" else ""
-    add(f"{plus}s.state = {bind(query.state)}")
-    if query.state != "published" and not viewer.staff:
-        if viewer.entity_id is None:
-            return False
-        add(f"s.entity_id = {bind(viewer.entity_id)}")
-    if not viewer.staff:
-        if viewer.entity_id is None:
-            add(f"s.access <> {bind(Openness.not_open.value)}")
+    cursor = _cursor(query.cursor, sort)
+    mirror = mirror_of(connection, _new_mirror)
+    with mirror.reading(connection, generation(connection)) as m:
+        words = [m.word(connection, item) for item in items]
+        chosen = _chosen(m, connection, query, words)
+        docs = np.flatnonzero(chosen)
+        facets = {
+            name: _facet(m, connection, name, docs, chosen, query.facet_limit) for name in dict.fromkeys(query.facets)
+        }
+        need = (query.offset or 0) + query.limit + 1
+        if sort == "relevance":
+            rows = _by_relevance(m, words, docs, cursor, need)
+        elif sort == "newest":
+            rows = _by_newest(m, docs, cursor, need)
         else:
-            add(f"(s.access <> {bind(Openness.not_open.value)} OR s.entity_id = {bind(viewer.entity_id)})")
+            rows = _by_title(connection, query.state, chosen, docs, cursor, need)
+    rows = rows[query.offset or 0 :]
+    next_cursor = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        if query.offset is None:
+            next_cursor = encode_cursor({"s": sort, "k": rows[-1][1], "d": rows[-1][0]})
+    ids = _dataset_ids(connection, [doc for doc, _ in rows])
+    scores = [int(key) for _, key in rows] if sort == "relevance" else []
+    return SearchResult(ids=ids, count=len(docs), next_cursor=next_cursor, facets=facets, scores=scores)
+
+
+def _cursor(value: str | None, sort: str) -> tuple[Any, int] | None:
+    """The (sort key, document) a page starts after."""
+    if value is None:
+        return None
+    values = decode_cursor(value)
+    key, doc = values.get("k"), values.get("d")
+    expected = str if sort == "title" else int
+    if values.get("s") != sort or type(doc) is not int or type(key) is not expected:
+        raise _invalid("cursor", "not a cursor of this search")
+    return key, doc
+
+
+def _dataset_ids(connection: Connection, docs: list[int]) -> list[str]:
+    if not docs:
+        return []
+    statement = _expanding("SELECT doc, dataset_id FROM dataset_search WHERE doc IN :docs", "docs")
+    found = {int(doc): str(dataset_id) for doc, dataset_id in connection.execute(statement, {"docs": docs})}
+    return [found[doc] for doc in docs if doc in found]
+
+
+# ---------------------------------------------------------------- the mirror's sources
+
+
+def _new_mirror() -> Mirror:
+    return Mirror(load_word=_load_word, word_matches=_word_matches, tokens_of=_tokens_of)
+
+
+def _load_word(connection: Connection, key: Hashable) -> WordSets:
+    """Which documents hold a query word, per field, from the full-text index."""
+    assert isinstance(key, Item)
+    found: list[int] = []
+    for field_name, weight in zip(FIELDS, "ABC", strict=True):
+        if connection.dialect.name == "sqlite":
+            sql = "SELECT rowid FROM dataset_fts WHERE dataset_fts MATCH :q"
+            query = f"{{{field_name}}} : {key.fts()}"
+        else:
+            sql = "SELECT doc FROM dataset_fts WHERE vector @@ CAST(:q AS tsquery)"
+            query = key.tsquery(weight)
+        rows = connection.execute(text(sql), {"q": query})
+        found.append(bitset(np.fromiter((row[0] for row in rows), dtype=np.int64)))
+    return found[0], found[1], found[2]
+
+
+def _word_matches(key: Hashable, tokens: FieldTokens) -> tuple[bool, bool, bool]:
+    assert isinstance(key, Item)
+    title, keywords, description = (item_matches(key.tokens, key.prefix, field) for field in tokens)
+    return title, keywords, description
+
+
+def _tokens_of(connection: Connection, docs: list[int]) -> dict[int, FieldTokens]:
+    """The indexed tokens of documents, recomputed from their datasets exactly as they were indexed."""
+    from catalog.models import Dataset
+
+    found: dict[int, FieldTokens] = {}
+    for chunk in _chunks(docs, 500):
+        statement = (
+            sa_select(
+                col(DatasetSearch.doc), col(Dataset.title), col(Dataset.title_en), col(Dataset.keywords),
+                col(Dataset.description),
+            )
+            .join(Dataset, col(Dataset.id) == col(DatasetSearch.dataset_id))
+            .where(col(DatasetSearch.doc).in_(chunk))
+        )  # fmt: skip
+        for doc, title, title_en, keywords, description in connection.execute(statement):
+            body = document_text(title, title_en, keywords, description)
+            assert doc is not None  # a primary key
+            found[doc] = (body.title, body.keywords, body.description)
+    return found
+
+
+# ---------------------------------------------------------------- choosing, counting, ordering
+
+
+def _chosen(m: Mirror, connection: Connection, query: SearchQuery, words: Sequence[WordSets]) -> np.ndarray:
+    """The documents the search finds, as a boolean array over document numbers."""
+    nothing = np.zeros(m.size, dtype=bool)
+    state = m.state.index.get(query.state)
+    if state is None:
+        return nothing
+    chosen = m["present"] & (m["state"] == state)
+    viewer = query.viewer
+    own = m.entity.index.get(viewer.entity_id) if viewer.entity_id else None
+    if query.state != "published" and not viewer.staff:
+        if own is None:
+            return nothing
+        chosen &= m["entity"] == own
+    closed = m.access.index.get(Openness.not_open.value)
+    if not viewer.staff and closed is not None:
+        hidden = m["access"] == closed
+        if own is not None:
+            hidden &= m["entity"] != own
+        chosen &= ~hidden
     if query.themes:
-        mask = 0
+        themes = 0
         for theme in query.themes:
-            mask |= THEME_BIT[theme]
-        add(f"(s.theme_bits & {bind(mask)}) <> 0")
+            themes |= THEME_BIT[theme]
+        chosen &= m.themes.table(lambda mask: bool(mask & themes))[m["themes"]]
     if query.formats:
-        wanted = {normalise_format(f) for f in query.formats} - {None}
         known = _known_formats(connection)
-        mask = 0
+        wanted = {normalise_format(f) for f in query.formats}
+        formats = 0
         for name in wanted:
             if name in known:
-                mask |= 1 << known[name]
-        if not mask:
-            return False
-        add(f"(s.format_bits & {bind(mask)}) <> 0")
-    if query.publishers:
-        add(f"s.entity_id IN {statement.in_list(dict.fromkeys(query.publishers))}")
-    if query.access:
-        add(f"s.access IN {statement.in_list(dict.fromkeys(query.access))}")
-    if query.licences:
-        add(f"s.licence IN {statement.in_list(dict.fromkeys(query.licences))}")
+                formats |= 1 << known[name]
+        if not formats:
+            return nothing
+        chosen &= m.formats.table(lambda mask: bool(mask & formats))[m["formats"]]
+    for column, codes, values in (
+        ("entity", m.entity, query.publishers),
+        ("access", m.access, query.access),
+        ("licence", m.licence, query.licences),
+    ):
+        if values:
+            chosen &= np.isin(m[column], codes.known(values))
     for tag in dict.fromkeys(query.tags):
-        add(f"s.doc IN (SELECT doc FROM dataset_tag WHERE tag = {bind(tag)})")
+        chosen &= m.with_tag(connection, tag)
     if query.year_from is not None:
-        add(f"s.year_end >= {bind(query.year_from)}")
+        chosen &= (m["year_end"] != NO_YEAR) & (m["year_end"] >= query.year_from)
     if query.year_to is not None:
-        add(f"s.year_start <= {bind(query.year_to)}")
+        chosen &= (m["year_start"] != NO_YEAR) & (m["year_start"] <= query.year_to)
     if query.registered is not None:
-        add(f"s.registered = {bind(query.registered)}")
-    return True
+        chosen &= m["registered"] == query.registered
+    if words:
+        matched = reduce(operator.and_, (title | keywords | description for title, keywords, description in words))
+        chosen &= flags_of(matched, m.size)
+    return np.asarray(chosen, dtype=bool)
 
 
-_FACET_SQL = {
-    "publisher": "SELECT 'publisher' AS f, entity_id AS k, CAST(NULL AS BIGINT) AS v, count(*) AS n FROM m "
-    "GROUP BY entity_id",
-    "access": "SELECT 'access', access, CAST(NULL AS BIGINT), count(*) FROM m GROUP BY access",
-    "licence": "SELECT 'licence', licence, CAST(NULL AS BIGINT), count(*) FROM m WHERE licence IS NOT NULL "
-    "GROUP BY licence",
-    "theme": "SELECT 'theme', CAST(NULL AS TEXT), theme_bits, count(*) FROM m GROUP BY theme_bits",
-    "format": "SELECT 'format', CAST(NULL AS TEXT), format_bits, count(*) FROM m GROUP BY format_bits",
-    "year": "SELECT 'year_start', CAST(NULL AS TEXT), CAST(year_start AS BIGINT), count(*) FROM m "
-    "WHERE year_start IS NOT NULL GROUP BY year_start "
-    "UNION ALL SELECT 'year_end', CAST(NULL AS TEXT), CAST(year_end AS BIGINT), count(*) FROM m "
-    "WHERE year_end IS NOT NULL GROUP BY year_end",
-    "tag": "SELECT 'tag', t.tag, CAST(NULL AS BIGINT), count(*) FROM m JOIN dataset_tag t ON t.doc = m.doc "
-    "GROUP BY t.tag",
-}
-
-
-def _count_and_facets(
-    connection: Connection, statement: _Statement, source: str, where: str, query: SearchQuery
-) -> tuple[int, dict[str, list[FacetValue]]]:
-    wanted = list(dict.fromkeys(query.facets))
-    if not wanted:
-        total = connection.execute(text(f"SELECT count(*) FROM {source} WHERE {where}"), statement.params)
-        return int(total.scalar_one()), {}
-    columns = "s.doc AS doc, s.entity_id AS entity_id, s.access AS access, s.licence AS licence, " + (
-        "s.theme_bits AS theme_bits, s.format_bits AS format_bits, s.year_start AS year_start, s.year_end AS year_end"
-    )
-    parts = ["SELECT 'count' AS f, CAST(NULL AS TEXT) AS k, CAST(NULL AS BIGINT) AS v, count(*) AS n FROM m"]
-    parts += [_FACET_SQL[name] for name in wanted]
-    sql = f"WITH m AS MATERIALIZED (SELECT {columns} FROM {source} WHERE {where}) " + " UNION ALL ".join(parts)
-    raw: dict[str, Counter[Any]] = {}
-    count = 0
-    for name, key, value, n in connection.execute(text(sql), statement.params):
-        if name == "count":
-            count = int(n)
-        else:
-            raw.setdefault(name, Counter())[key if key is not None else value] += int(n)
-    facets: dict[str, list[FacetValue]] = {}
-    for name in wanted:
-        facets[name] = _facet_values(connection, name, raw, query.facet_limit)
-    return count, facets
+def _counted(codes: Codes, column: np.ndarray) -> Counter[Any]:
+    """How many times each value occurs in a column of codes."""
+    counts = np.bincount(column, minlength=len(codes.values))
+    return Counter({codes.values[code]: int(counts[code]) for code in np.flatnonzero(counts)})
 
 
 def _top(counter: Counter[str], limit: int) -> list[tuple[str, int]]:
-    # Python compares strings by code point, as the SQL above does: equal counts break ties identically.
+    # Most frequent first; equal counts by value, compared by code point.
     ordered = sorted(((str(k), n) for k, n in counter.items() if n > 0), key=lambda kv: (-kv[1], kv[0]))
     return ordered[:limit]
 
 
-def _expand_bits(counter: Counter[Any] | None, names: dict[int, str]) -> Counter[str]:
+def _expand_bits(counter: Counter[Any], names: dict[int, str]) -> Counter[str]:
     expanded: Counter[str] = Counter()
-    for mask, n in (counter or Counter()).items():
-        mask = int(mask or 0)
+    for mask, n in counter.items():
         for bit, name in names.items():
-            if mask & (1 << bit):
+            if int(mask) & (1 << bit):
                 expanded[name] += n
     return expanded
 
 
-def _facet_values(connection: Connection, name: str, raw: dict[str, Counter[Any]], limit: int) -> list[FacetValue]:
+def _facet(
+    m: Mirror, connection: Connection, name: str, docs: np.ndarray, chosen: np.ndarray, limit: int
+) -> list[FacetValue]:
+    """One facet's most frequent values among the chosen documents."""
     if name == "theme":
-        theme_names = {index: theme.value for index, theme in enumerate(THEMES)}
-        counted = _expand_bits(raw.get("theme"), theme_names)
+        counted = _expand_bits(_counted(m.themes, m["themes"][docs]), dict(enumerate(t.value for t in THEMES)))
         return [FacetValue(k, n, THEME_LABELS_ZH[Theme(k)]) for k, n in _top(counted, limit)]
     if name == "format":
-        format_names: dict[int, str] = {}
+        names: dict[int, str] = {}
         for format_name, bit in sorted(_known_formats(connection).items()):
-            format_names.setdefault(bit, OVERFLOW_FORMAT if bit == OVERFLOW_BIT else format_name)
-        return [FacetValue(k, n) for k, n in _top(_expand_bits(raw.get("format"), format_names), limit)]
+            names.setdefault(bit, OVERFLOW_FORMAT if bit == OVERFLOW_BIT else format_name)
+        return [FacetValue(k, n) for k, n in _top(_expand_bits(_counted(m.formats, m["formats"][docs]), names), limit)]
     if name == "year":
-        starts = raw.get("year_start", Counter())
-        ends = raw.get("year_end", Counter())
-        years: Counter[str] = Counter()
-        if starts:
-            # covering(y) = #(start <= y) - #(end < y): two small group-bys instead of one row per covered year.
-            begun = ended = 0
-            for year in range(int(min(starts)), int(max(ends or starts)) + 1):
-                begun += starts.get(year, 0)
-                years[str(year)] = begun - ended
-                ended += ends.get(year, 0)
-        return [FacetValue(k, n) for k, n in _top(years, limit)]
-    top = _top(raw.get(name, Counter()), limit)
+        return [FacetValue(k, n) for k, n in _top(_years(m["year_start"][docs], m["year_end"][docs]), limit)]
+    if name == "tag":
+        tag_docs, tag_codes = m.tag_pairs(connection)
+        inside = np.zeros(len(tag_docs), dtype=bool)
+        known = tag_docs < len(chosen)
+        inside[known] = chosen[tag_docs[known]]
+        return [FacetValue(k, n) for k, n in _top(_counted(m.tags, tag_codes[inside]), limit)]
+    column, codes = {"publisher": ("entity", m.entity), "access": ("access", m.access)}.get(
+        name, ("licence", m.licence)
+    )
+    top = _top(Counter({k: n for k, n in _counted(codes, m[column][docs]).items() if k is not None}), limit)
     if name == "publisher" and top:
         statement = _expanding("SELECT id, name FROM entity WHERE id IN :ids", "ids")
         labels: dict[str, str] = dict(connection.execute(statement, {"ids": [k for k, _ in top]}).all())
@@ -766,187 +801,120 @@ def _facet_values(connection: Connection, name: str, raw: dict[str, Counter[Any]
     return [FacetValue(k, n) for k, n in top]
 
 
-def _score_sql(statement: _Statement, items: Sequence[Item]) -> str:
-    bind = statement.bind
-    if statement.dialect == "sqlite":
-        every_title = "{title} : (" + _fts_expression(items) + ")"
-        return (
-            f"(CASE WHEN dataset_fts.rowid IN (SELECT rowid FROM dataset_fts({bind(every_title)})) THEN 8 ELSE 0 END)"
-            " + (CASE WHEN bm25(dataset_fts, 1.0, 0.0, 0.0) < 0 THEN 4 ELSE 0 END)"
-            " + (CASE WHEN bm25(dataset_fts, 0.0, 1.0, 0.0) < 0 THEN 2 ELSE 0 END)"
-            " + (CASE WHEN bm25(dataset_fts, 0.0, 0.0, 1.0) < 0 THEN 1 ELSE 0 END)"
-        )
-    every = " & ".join(item.tsquery("A") for item in items)
-    terms = [f"(CASE WHEN f.vector @@ CAST({bind(every)} AS tsquery) THEN 8 ELSE 0 END)"]
-    for weight, points in (("A", 4), ("B", 2), ("C", 1)):
-        some = " | ".join(item.tsquery(weight) for item in items)
-        terms.append(f"(CASE WHEN f.vector @@ CAST({bind(some)} AS tsquery) THEN {points} ELSE 0 END)")
-    return " + ".join(terms)
+def _years(starts: np.ndarray, ends: np.ndarray) -> Counter[str]:
+    """How many documents cover each year: covering(y) = #(start <= y) - #(end < y)."""
+    begun = np.bincount(starts[starts != NO_YEAR])
+    finished = np.bincount(ends[ends != NO_YEAR])
+    years: Counter[str] = Counter()
+    if not begun.any():
+        return years
+    first = int(np.flatnonzero(begun)[0])
+    last = max(len(begun), len(finished)) - 1
+    covering = 0
+    for year in range(first, last + 1):
+        covering += int(begun[year]) if year < len(begun) else 0
+        years[str(year)] = covering
+        covering -= int(finished[year]) if year < len(finished) else 0
+    return years
 
 
-def _page(
-    connection: Connection,
-    statement: _Statement,
-    source: str,
-    where: str,
-    items: Sequence[Item],
-    sort: str,
-    query: SearchQuery,
-    key: tuple[Any, ...],
-) -> tuple[list[str], list[int], str | None]:
-    cursor: tuple[Any, str] | None = None
-    if query.cursor is not None:
-        values = decode_cursor(query.cursor)
-        last_key, last_id = values.get("k"), values.get("id")
-        expected_type = str if sort == "title" else int
-        if values.get("s") != sort or not isinstance(last_id, str) or not isinstance(last_key, expected_type):
-            raise _invalid("cursor", "not a cursor of this search")
-        cursor = (last_key, last_id)
-    offset = query.offset or 0
-    rows = _from_window(connection, statement, source, where, items, sort, query, key, cursor, offset)
-    if rows is None:
-        rows = _ranked(connection, statement, source, where, items, sort, cursor, query.limit + 1, offset)
-    next_cursor = None
-    if len(rows) > query.limit:
-        rows = rows[: query.limit]
-        if query.offset is None:
-            next_cursor = encode_cursor({"s": sort, "k": rows[-1][1], "id": rows[-1][0]})
-    ids = [str(row[0]) for row in rows]
-    scores = [int(row[1]) for row in rows] if sort == "relevance" else []
-    return ids, scores, next_cursor
+def _largest(keys: np.ndarray, need: int) -> np.ndarray:
+    """The positions of the largest keys, largest first (keys are distinct)."""
+    cut = len(keys) - need
+    positions = np.argpartition(keys, cut)[cut:] if cut > 0 else np.arange(len(keys))
+    return positions[np.argsort(keys[positions])[::-1]]
 
 
-def _from_window(
-    connection: Connection,
-    statement: _Statement,
-    source: str,
-    where: str,
-    items: Sequence[Item],
-    sort: str,
-    query: SearchQuery,
-    key: tuple[Any, ...],
-    cursor: tuple[Any, str] | None,
-    offset: int,
-) -> list[tuple[str, Any]] | None:
-    """The page from the cached first WINDOW results of this search, or None when it lies beyond them."""
-    cache = _cache_of(connection)
-    window_key = ("window", sort, *key)
-    window = cache.get(window_key)
-    if window is None:
-        if cursor is not None or offset:
-            return None  # a deep page of a search nobody has started here: straight to SQL
-        found = _ranked(connection, statement, source, where, items, sort, None, WINDOW + 1, 0)
-        window = (found[:WINDOW], len(found) <= WINDOW)
-        cache.put(window_key, window)
-    rows, complete = window
-    start = offset
-    if cursor is not None:
-        descending = sort != "title"
-        position = _position_after(rows, cursor, descending)
-        if position is None:
-            return None
-        start = position + offset
-    wanted = rows[start : start + query.limit + 1]
-    if len(wanted) == query.limit + 1 or complete:
-        return list(wanted)
-    return None
-
-
-def _position_after(rows: Sequence[tuple[str, Any]], cursor: tuple[Any, str], descending: bool) -> int | None:
-    """Index of the first row after the cursor, if the window reaches past it."""
-    last_key, last_id = cursor
-    for index, (row_id, row_key) in enumerate(rows):
-        after = (row_key, row_id) < (last_key, last_id) if descending else (row_key, row_id) > (last_key, last_id)
-        if after:
-            return index
-    return None
-
-
-def _ranked(
-    connection: Connection,
-    statement: _Statement,
-    source: str,
-    where: str,
-    items: Sequence[Item],
-    sort: str,
-    cursor: tuple[Any, str] | None,
-    limit: int,
-    offset: int,
-) -> list[tuple[str, Any]]:
-    """Rows (id, sort key) in order, after the cursor, from the database."""
-    params = dict(statement.params)
-    scratch = _Statement(statement.dialect)
-    scratch.params = params
-    bind = scratch.bind
-    if sort == "relevance":
-        key, descending = _score_sql(scratch, items), True
-    elif sort == "newest":
-        key, descending = "s.modified_key", True
-    else:
-        key, descending = scratch.binary("s.title_key"), False
-    after = ""
-    if cursor is not None:
-        op = "<" if descending else ">"
-        k, i = bind(cursor[0]), bind(cursor[1])
-        after = f" WHERE (r.k {op} {k} OR (r.k = {k} AND r.id {op} {i}))"
-    direction = "DESC" if descending else "ASC"
-    tail = f" LIMIT {bind(limit)}" + (f" OFFSET {bind(offset)}" if offset else "")
-    sql = (
-        f"SELECT r.id, r.k FROM (SELECT {scratch.binary('s.dataset_id')} AS id, {key} AS k "
-        f"FROM {source} WHERE {where}) AS r{after} ORDER BY r.k {direction}, r.id {direction}{tail}"
+def _by_relevance(
+    m: Mirror, words: Sequence[WordSets], docs: np.ndarray, cursor: tuple[Any, int] | None, need: int
+) -> list[tuple[int, Any]]:
+    """(document, score) rows, best first; equal scores newest document first."""
+    size = m.size
+    every_title = reduce(operator.and_, (w[0] for w in words))
+    some = [reduce(operator.or_, (w[field] for w in words)) for field in range(3)]
+    score = (
+        flags_of(every_title, size)[docs].astype(np.int64) * 8
+        + flags_of(some[0], size)[docs] * 4
+        + flags_of(some[1], size)[docs] * 2
+        + flags_of(some[2], size)[docs]
     )
-    return [(str(row[0]), row[1]) for row in connection.execute(text(sql), params)]
+    # One distinct integer per row: the score above the document number.
+    keys = (score << 32) | docs
+    if cursor is not None:
+        keys = keys[keys < ((int(cursor[0]) << 32) | cursor[1])]
+    return [(int(key) & 0xFFFFFFFF, int(key) >> 32) for key in keys[_largest(keys, need)]]
 
 
-# ---------------------------------------------------------------- the result cache
-
-# Searches repeat (the popular ones above all) and the catalog changes seldom: each process keeps the counts,
-# facets and first results of recent searches, keyed by the catalog's generation, which every index write
-# moves on. A cached answer is therefore exactly what the database would answer now.
-WINDOW = 200
-CACHE_SIZE = 512
-
-
-class _Cache:
-    """A small thread-safe LRU map."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.entries: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...]) -> Any:
-        with self.lock:
-            value = self.entries.get(key)
-            if value is not None:
-                self.entries.move_to_end(key)
-            return value
-
-    def put(self, key: tuple[Any, ...], value: Any) -> None:
-        with self.lock:
-            self.entries[key] = value
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
+def _by_newest(m: Mirror, docs: np.ndarray, cursor: tuple[Any, int] | None, need: int) -> list[tuple[int, Any]]:
+    """(document, modified key) rows, newest first; equal times newest document first."""
+    modified = m["modified"][docs]
+    if cursor is not None:
+        after = (modified < cursor[0]) | ((modified == cursor[0]) & (docs < cursor[1]))
+        modified, docs = modified[after], docs[after]
+    if len(modified) > need:
+        threshold = np.partition(modified, len(modified) - need)[len(modified) - need]
+        within = modified >= threshold
+        modified, docs = modified[within], docs[within]
+    order = np.lexsort((docs, modified))[::-1][:need]
+    return [(int(docs[i]), int(modified[i])) for i in order]
 
 
-def _cache_of(connection: Connection) -> _Cache:
-    # One cache per connection pool, so that it lives and dies with the app's engine (and its option engines).
-    pool = connection.engine.pool
-    cache = pool.__dict__.get("_pdr_search_cache")
-    if cache is None:
-        cache = pool.__dict__.setdefault("_pdr_search_cache", _Cache(CACHE_SIZE))
-    assert isinstance(cache, _Cache)
-    return cache
+# Up to this many results, title order sorts their keys; beyond, it walks the title index and keeps the chosen.
+TITLE_FETCH = 5000
+
+
+def _by_title(
+    connection: Connection,
+    state: str,
+    chosen: np.ndarray,
+    docs: np.ndarray,
+    cursor: tuple[Any, int] | None,
+    need: int,
+) -> list[tuple[int, Any]]:
+    """(document, title key) rows in title order (by code point), equal titles oldest document first."""
+    if len(docs) <= TITLE_FETCH:
+        statement = _expanding("SELECT doc, title_key FROM dataset_search WHERE doc IN :docs", "docs")
+        rows = [
+            (str(key), int(doc))
+            for chunk in _chunks([int(d) for d in docs], 1000)
+            for doc, key in connection.execute(statement, {"docs": chunk})
+        ]
+        ordered = sorted(row for row in rows if cursor is None or row > cursor)
+        return [(doc, key) for key, doc in ordered[:need]]
+    title = 'title_key COLLATE "C"' if connection.dialect.name == "postgresql" else "title_key"
+    found: list[tuple[int, Any]] = []
+    batch = 256
+    while len(found) < need:
+        after = "" if cursor is None else f" AND ({title}, doc) > (:k, :d)"
+        sql = f"SELECT doc, title_key FROM dataset_search WHERE state = :s{after} ORDER BY {title}, doc LIMIT :n"
+        params: dict[str, Any] = {"s": state, "n": batch}
+        if cursor is not None:
+            params |= {"k": cursor[0], "d": cursor[1]}
+        walked = [(int(doc), str(key)) for doc, key in connection.execute(text(sql), params)]
+        found += [(doc, key) for doc, key in walked if doc < len(chosen) and chosen[doc]]
+        if len(walked) < batch:
+            break
+        cursor = (walked[-1][1], walked[-1][0])
+        batch = min(batch * 4, 20_000)
+    return found[:need]
+
+
+# ---------------------------------------------------------------- generations
 
 
 def generation(connection: Connection) -> int:
-    """How many times the search index has been written; a cached answer belongs to one generation."""
+    """How many times the search index has been written; the mirror follows the rows each write stamps."""
     row = connection.execute(text("SELECT position FROM catalog_sync WHERE name = 'generation'")).first()
     return int(row[0]) if row else 0
 
 
-def _bump_generation(connection: Connection) -> None:
-    moved = connection.execute(text("UPDATE catalog_sync SET position = position + 1 WHERE name = 'generation'"))
-    if moved.rowcount == 0:  # the migration creates the row; this only guards a database that lost it
-        connection.execute(text("INSERT INTO catalog_sync (name, position) VALUES ('generation', 1)"))
+def _next_generation(connection: Connection) -> int:
+    """Move the generation on (on PostgreSQL this also orders concurrent index writers) and return it."""
+    moved = connection.execute(
+        text("UPDATE catalog_sync SET position = position + 1 WHERE name = 'generation' RETURNING position")
+    ).first()
+    if moved is not None:
+        return int(moved[0])
+    # The migration creates the row; this only guards a database that lost it.
+    connection.execute(text("INSERT INTO catalog_sync (name, position) VALUES ('generation', 1)"))
+    return 1

@@ -17,8 +17,9 @@ import snowballstemmer
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from catalog import importer, search
+from catalog import importer, search, search_mirror
 from catalog.search import Item, SearchQuery, Viewer, parse_query
+from catalog.search_mirror import drop_mirror
 from registry.enums import THEME_LABELS_ZH, Theme
 from storage import migrate
 from storage.db import DatabaseSettings, make_engine, session_scope
@@ -382,18 +383,69 @@ def test_sqlite_and_postgresql_give_identical_answers(
         sqlite.dispose()
 
 
-@pytest.mark.parametrize("window", [1, 4, 5])
-def test_cached_windows_and_the_database_agree(
-    engine: Engine, loaded: dict[str, str], monkeypatch: pytest.MonkeyPatch, window: int
+def _every_answer(engine: Engine) -> list[Any]:
+    """Each query in each order with every facet, and filter-only searches, as a comparable list."""
+    answers: list[Any] = [_answer(engine, q, sort=sort) for q in QUERIES for sort in ("relevance", "newest", "title")]
+    answers.append(_answer(engine, "", themes=["public_services"], tags=["充电桩"], year_from=2016, year_to=2019))
+    answers.append(_answer(engine, "数据", formats=["csv"], licences=["odc-odbl"], publishers=["pub-a", "pub-c"]))
+    return answers
+
+
+def _rebuilt(engine: Engine) -> list[Any]:
+    """The answers of a mirror built from scratch, as a newly started process would build it."""
+    drop_mirror(engine)
+    return _every_answer(engine)
+
+
+@pytest.mark.parametrize("patch_limit", [0, 2000])
+def test_a_mirror_that_followed_writes_answers_as_a_fresh_one(
+    engine: Engine,
+    packages: list[dict[str, Any]],
+    loaded: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    patch_limit: int,
 ) -> None:
-    """Pages served from a cached window of first results, and past its end, match a fresh computation."""
-    for q in ("数据", "充电桩", ""):
-        for sort in ("relevance", "newest", "title"):
-            expected = _answer(engine, q, sort=sort)
-            monkeypatch.setattr(search, "WINDOW", window)
-            assert _answer(engine, q, sort=sort) == expected, (q, sort)
-            assert _answer(engine, q, sort=sort) == expected, (q, sort)  # now from the cache
-            monkeypatch.setattr(search, "WINDOW", 200)
+    """Word sets and tags are patched for rewritten datasets (or dropped after a large change), never stale."""
+    monkeypatch.setattr(search_mirror, "PATCH_LIMIT", patch_limit)
+    _every_answer(engine)  # every query word and the tags are now held by this process
+    changed = [
+        {**packages[1], "title": "充电桩停车场数据", "tags": [{"name": "停车场"}]},  # words move between fields
+        {**packages[2], "notes": "parking 无人机", "state": "active"},
+        {**packages[3], "state": "deleted"},
+        {**packages[0], "name": "brand-new", "title": "Tianhe charging 充电桩", "tags": [{"name": "充电桩"}]},
+    ]
+    extra = itertools.count(5000)
+    monkeypatch.setattr(importer, "new_id", lambda: f"{next(extra):026d}")
+    load_packages(engine, changed)
+    followed = _every_answer(engine)
+    assert followed == _rebuilt(engine)
+    assert "brand-new" in {name for name, _ in _answer(engine, "Tianhe charging")[0]}
+
+
+def test_title_order_is_the_same_sorted_in_memory_or_walked_in_the_index(
+    engine: Engine, loaded: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for q in ("", "数据", "充电桩", "不存在的词"):
+        monkeypatch.setattr(search, "TITLE_FETCH", 10**9)
+        fetched = _answer(engine, q, sort="title")
+        monkeypatch.setattr(search, "TITLE_FETCH", 0)
+        assert _answer(engine, q, sort="title") == fetched, q
+
+
+def test_a_small_word_budget_evicts_without_changing_answers(
+    engine: Engine, loaded: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _every_answer(engine)
+    monkeypatch.setattr(search_mirror, "WORD_SET_BUDGET", 1)
+    drop_mirror(engine)
+    assert _every_answer(engine) == expected
+
+
+def test_word_matching_in_memory_agrees_with_the_index() -> None:
+    tokens = search.index_tokens("天河区公共充电设施与电桩 Parking lots")
+    for q, found in [("充电", True), ("充电桩", False), ("桩", True), ("parking", True), ("停车", False)]:
+        items = parse_query(q)
+        assert all(search_mirror.item_matches(i.tokens, i.prefix, tokens) for i in items) is found, q
 
 
 def test_a_write_invalidates_cached_answers(engine: Engine, loaded: dict[str, str]) -> None:

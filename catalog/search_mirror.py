@@ -1,0 +1,285 @@
+"""Each process's mirror of the search index: filter and facet columns as arrays, query words as document bitsets.
+
+Why it exists: a broad query matches most of the catalog, and counting, faceting and ranking a million matches
+row by row in SQL takes seconds; over arrays it takes milliseconds. The database stays the source of truth.
+Every index write moves the catalog's generation on and stamps the rows it wrote with it (``seq``), so a mirror
+catches up by reading only the rows stamped after the generation it holds. Which documents contain a query word
+(per field) is asked of the full-text index the first time the word is searched, kept as a bitset, and patched
+from the same changed rows afterwards, so that no answer ever differs from what the database holds.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import numpy as np
+from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Connection, Engine
+
+FIELDS = ("title", "keywords", "description")
+# A word's documents per field: title, keywords, description.
+WordSets = tuple[int, int, int]
+# The tokens of a document per field, as the full-text index holds them.
+FieldTokens = tuple[Sequence[str], Sequence[str], Sequence[str]]
+
+# Changed documents patched into the cached word sets one by one; after a larger change (a bulk import) the
+# word sets are dropped and asked of the full-text index again.
+PATCH_LIMIT = 2000
+# Bytes of word bitsets a process keeps (a bitset costs one bit per document number).
+WORD_SET_BUDGET = 96 << 20
+# Years are small integers; 0 stands for a missing year (no dataset covers year 0).
+NO_YEAR = 0
+
+_ROWS = (
+    "SELECT doc, entity_id, state, access, registered, licence, theme_bits, format_bits, year_start, year_end, "
+    "modified_key FROM dataset_search WHERE seq > :after"
+)
+
+
+def bitset(docs: np.ndarray) -> int:
+    """A set of document numbers as a Python integer whose bit n says whether document n is in it."""
+    if not len(docs):
+        return 0
+    flags = np.zeros(int(docs.max()) + 1, dtype=bool)
+    flags[docs] = True
+    return int.from_bytes(np.packbits(flags, bitorder="little").tobytes(), "little")
+
+
+def flags_of(bits: int, size: int) -> np.ndarray:
+    """A bitset as a boolean array of the given length (members beyond it are left out)."""
+    length = max(size, bits.bit_length())
+    raw = np.frombuffer(bits.to_bytes((length + 7) // 8, "little"), dtype=np.uint8)
+    return np.unpackbits(raw, count=length, bitorder="little").view(bool)[:size]
+
+
+class Codes:
+    """A dictionary encoding: each distinct value gets the next small integer."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self.index: dict[Any, int] = {}
+
+    def code(self, value: Any) -> int:
+        """The value's code, allocated on first sight."""
+        found = self.index.get(value)
+        if found is None:
+            found = self.index[value] = len(self.values)
+            self.values.append(value)
+        return found
+
+    def encode(self, values: Iterable[Any]) -> list[int]:
+        """Codes of many values."""
+        return [self.code(v) for v in values]
+
+    def known(self, values: Iterable[Any]) -> list[int]:
+        """Codes of the values seen so far; unknown values have none (nothing holds them)."""
+        return [self.index[v] for v in values if v in self.index]
+
+    def table(self, test: Callable[[Any], bool]) -> np.ndarray:
+        """A lookup array: for each code, whether its value passes the test."""
+        return np.array([test(v) for v in self.values], dtype=bool)
+
+
+def item_matches(tokens: tuple[str, ...], prefix: bool, field: Sequence[str]) -> bool:
+    """Whether a query word occurs in a field's tokens, exactly as the full-text engines decide it."""
+    if prefix:
+        return any(token.startswith(tokens[0]) for token in field)
+    width = len(tokens)
+    if width == 1:
+        return tokens[0] in field
+    first, wanted = tokens[0], list(tokens)
+    return any(token == first and list(field[i : i + width]) == wanted for i, token in enumerate(field))
+
+
+class Mirror:
+    """The arrays of one database's search rows, indexed by document number, and the word sets asked so far."""
+
+    def __init__(
+        self,
+        load_word: Callable[[Connection, Hashable], WordSets],
+        word_matches: Callable[[Hashable, FieldTokens], tuple[bool, bool, bool]],
+        tokens_of: Callable[[Connection, list[int]], dict[int, FieldTokens]],
+    ) -> None:
+        self._load_word = load_word
+        self._word_matches = word_matches
+        self._tokens_of = tokens_of
+        self.lock = threading.RLock()
+        self.generation: int | None = None
+        self.size = 0
+        self.entity, self.state, self.access = Codes(), Codes(), Codes()
+        self.licence, self.themes, self.formats = Codes(), Codes(), Codes()
+        self.columns: dict[str, np.ndarray] = {}
+        self._allocate(0)
+        self.words: OrderedDict[Hashable, WordSets] = OrderedDict()
+        self.word_bytes = 0
+        self.tag_docs: np.ndarray | None = None
+        self.tag_codes = np.zeros(0, dtype=np.int32)
+        self.tags = Codes()
+
+    # ------------------------------------------------------------ columns
+
+    # The columns and their types; years as int32 so any year a query names compares without overflow.
+    _DTYPES: ClassVar[dict[str, Any]] = {
+        "present": bool,
+        "entity": np.int32,
+        "state": np.int16,
+        "access": np.int16,
+        "registered": bool,
+        "licence": np.int32,
+        "themes": np.int32,
+        "formats": np.int32,
+        "year_start": np.int32,
+        "year_end": np.int32,
+        "modified": np.int64,
+    }
+
+    def _allocate(self, size: int) -> None:
+        """Grow every column to hold document numbers below size (doubling, so growth stays cheap)."""
+        if size <= self.size and self.columns:
+            return
+        capacity = max(size, self.size * 2, 1024)
+        for name, dtype in self._DTYPES.items():
+            grown = np.zeros(capacity, dtype=dtype)
+            if name in self.columns:
+                grown[: self.size] = self.columns[name][: self.size]
+            self.columns[name] = grown
+        self.size = capacity
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def _apply(self, rows: Sequence[Sequence[Any]]) -> np.ndarray:
+        """Write search rows into the columns; returns their document numbers."""
+        if not rows:
+            return np.zeros(0, dtype=np.int64)
+        doc, entity, state, access, registered, licence, themes, formats, start, end, modified = zip(*rows, strict=True)
+        docs = np.array(doc, dtype=np.int64)
+        self._allocate(int(docs.max()) + 1)
+        c = self.columns
+        c["present"][docs] = True
+        c["entity"][docs] = self.entity.encode(entity)
+        c["state"][docs] = self.state.encode(state)
+        c["access"][docs] = self.access.encode(access)
+        c["registered"][docs] = np.array(registered, dtype=bool)
+        c["licence"][docs] = self.licence.encode(licence)
+        c["themes"][docs] = self.themes.encode(int(v) for v in themes)
+        c["formats"][docs] = self.formats.encode(int(v) for v in formats)
+        c["year_start"][docs] = [NO_YEAR if v is None else v for v in start]
+        c["year_end"][docs] = [NO_YEAR if v is None else v for v in end]
+        c["modified"][docs] = modified
+        return docs
+
+    # ------------------------------------------------------------ catching up
+
+    @contextmanager
+    def reading(self, connection: Connection, generation: int) -> Iterator[Mirror]:
+        """The mirror brought up to the given generation, held for one search."""
+        with self.lock:
+            self._catch_up(connection, generation)
+            yield self
+
+    def _catch_up(self, connection: Connection, generation: int) -> None:
+        # A mirror already past the reader's generation (another request caught it up) is used as it is.
+        if self.generation is not None and generation <= self.generation:
+            return
+        after = -1 if self.generation is None else self.generation
+        changed = self._apply(connection.execute(text(_ROWS), {"after": after}).all())
+        if after >= 0 and len(changed):
+            self._patch(connection, changed)
+        self.generation = generation
+
+    def _patch(self, connection: Connection, changed: np.ndarray) -> None:
+        """Bring word sets and tags up to date for rewritten documents, or drop them when too many changed."""
+        if len(changed) > PATCH_LIMIT:
+            self.words.clear()
+            self.word_bytes = 0
+            self.tag_docs = None
+            return
+        docs = [int(d) for d in changed]
+        if self.words:
+            tokens = self._tokens_of(connection, docs)
+            for key, sets in list(self.words.items()):
+                patched = list(sets)
+                for doc in docs:
+                    found = self._word_matches(key, tokens[doc]) if doc in tokens else (False, False, False)
+                    bit = 1 << doc
+                    for field, present in enumerate(found):
+                        patched[field] = patched[field] | bit if present else patched[field] & ~bit
+                self.words[key] = (patched[0], patched[1], patched[2])
+        if self.tag_docs is not None:
+            keep = ~np.isin(self.tag_docs, changed)
+            rows = self._tag_rows(connection, docs)
+            self.tag_docs = np.concatenate([self.tag_docs[keep], np.array([r[0] for r in rows], dtype=np.int64)])
+            added = np.array(self.tags.encode(r[1] for r in rows), dtype=np.int32)
+            self.tag_codes = np.concatenate([self.tag_codes[keep], added])
+
+    # ------------------------------------------------------------ words
+
+    def word(self, connection: Connection, key: Hashable) -> WordSets:
+        """A query word's documents per field, from the full-text index the first time it is asked."""
+        found = self.words.get(key)
+        if found is not None:
+            self.words.move_to_end(key)
+            return found
+        found = self._load_word(connection, key)
+        self.words[key] = found
+        self.word_bytes += sum((bits.bit_length() + 7) // 8 for bits in found)
+        while self.word_bytes > WORD_SET_BUDGET and len(self.words) > 1:
+            _, dropped = self.words.popitem(last=False)
+            self.word_bytes -= sum((bits.bit_length() + 7) // 8 for bits in dropped)
+        return found
+
+    # ------------------------------------------------------------ tags
+
+    def _tag_rows(self, connection: Connection, docs: list[int] | None) -> list[tuple[int, str]]:
+        if docs is None:
+            return [(int(d), str(t)) for d, t in connection.execute(text("SELECT doc, tag FROM dataset_tag"))]
+        statement = text("SELECT doc, tag FROM dataset_tag WHERE doc IN :docs").bindparams(
+            bindparam("docs", expanding=True)
+        )
+        found: list[tuple[int, str]] = []
+        for start in range(0, len(docs), 500):
+            found += [(int(d), str(t)) for d, t in connection.execute(statement, {"docs": docs[start : start + 500]})]
+        return found
+
+    def tag_pairs(self, connection: Connection) -> tuple[np.ndarray, np.ndarray]:
+        """Every (document, tag code) pair, loaded on first use."""
+        if self.tag_docs is None:
+            rows = self._tag_rows(connection, None)
+            self.tag_docs = np.array([r[0] for r in rows], dtype=np.int64)
+            self.tag_codes = np.array(self.tags.encode(r[1] for r in rows), dtype=np.int32)
+        return self.tag_docs, self.tag_codes
+
+    def with_tag(self, connection: Connection, tag: str) -> np.ndarray:
+        """Which documents carry a tag, as a boolean array over the columns."""
+        docs, codes = self.tag_pairs(connection)
+        chosen = np.zeros(self.size, dtype=bool)
+        code = self.tags.index.get(tag)
+        if code is not None:
+            members = docs[codes == code]
+            chosen[members[members < self.size]] = True
+        return chosen
+
+
+def mirror_of(connection: Connection, factory: Callable[[], Mirror]) -> Mirror:
+    """The mirror of the connection's database, one per connection pool (it lives and dies with the engine)."""
+    pool = connection.engine.pool
+    mirror = pool.__dict__.get(_ATTRIBUTE)
+    if mirror is None:
+        with _CREATING:
+            mirror = pool.__dict__.setdefault(_ATTRIBUTE, factory())
+    assert isinstance(mirror, Mirror)
+    return mirror
+
+
+def drop_mirror(engine: Engine) -> None:
+    """Forget an engine's mirror: the next search builds it again from the database."""
+    engine.pool.__dict__.pop(_ATTRIBUTE, None)
+
+
+_ATTRIBUTE = "_pdr_search_mirror"
+_CREATING = threading.Lock()
