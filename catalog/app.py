@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -11,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from auth.router import router as auth_router
+from catalog import search
 from catalog.ckan_router import router as ckan_router
 from catalog.dcat import router as dcat_router
 from catalog.exchange_router import router as exchange_router
@@ -55,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.object_store = store
         app.state.keyring = settings.keyring()
+        if settings.catalog.search_warm_up:
+            threading.Thread(target=search.prepare, args=(engine,), name="pdr-search-warm-up", daemon=True).start()
         try:
             yield
         finally:

@@ -15,6 +15,8 @@ class CatalogSettings(BaseSettings):
 
     # Values shown per facet field unless the request asks for another number.
     facet_limit: int = Field(default=20, ge=1, le=1000)
+    # Build each process's search mirror in the background at start-up, so no request waits for it.
+    search_warm_up: bool = True
     # Datasets per page of the DCAT catalog documents.
     dcat_page_size: int = Field(default=100, ge=1, le=1000)
     # Rows written per transaction by the bulk importer.

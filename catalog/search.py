@@ -21,6 +21,7 @@ Design, in short:
 
 from __future__ import annotations
 
+import logging
 import operator
 import re
 import unicodedata
@@ -34,7 +35,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy import select as sa_select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 
 from catalog.models import DatasetSearch
@@ -51,8 +53,11 @@ from catalog.search_mirror import (
     mirror_of,
 )
 from registry.enums import THEME_LABELS_ZH, Openness, Theme
+from storage.db import session_scope
 from storage.exceptions import FieldProblem, InvalidInput
 from storage.pagination import decode_cursor, encode_cursor
+
+log = logging.getLogger("pdr.search")
 
 # ---------------------------------------------------------------- tokens
 
@@ -160,6 +165,10 @@ class DocumentText:
             fields.append(kept)
             total += 1  # the gap between fields on PostgreSQL
         return cls(*fields)
+
+    def fields(self) -> tuple[list[str], list[str], list[str]]:
+        """The title, keyword and description tokens."""
+        return self.title, self.keywords, self.description
 
     def fts_row(self) -> tuple[str, str, str]:
         """The three FTS5 column values."""
@@ -642,6 +651,19 @@ def _dataset_ids(connection: Connection, docs: list[int]) -> list[str]:
 
 
 # ---------------------------------------------------------------- the mirror's sources
+
+
+def prepare(engine: Engine) -> None:
+    """Load the segmentation dictionary and build the search mirror, so that no request waits for them."""
+    warm_up()
+    try:
+        with session_scope(engine, write=False) as session:
+            connection = session.connection()
+            mirror = mirror_of(connection, _new_mirror)
+            with mirror.reading(connection, generation(connection)):
+                log.info("search mirror ready at generation %s", mirror.generation)
+    except SQLAlchemyError as exc:  # a database not migrated yet, say: the first search will build it
+        log.warning("search mirror not prepared: %s", type(exc).__name__)
 
 
 def _new_mirror() -> Mirror:

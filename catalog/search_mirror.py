@@ -36,7 +36,7 @@ NO_YEAR = 0
 
 _ROWS = (
     "SELECT doc, entity_id, state, access, registered, licence, theme_bits, format_bits, year_start, year_end, "
-    "modified_key FROM dataset_search WHERE seq > :after"
+    "modified_key FROM dataset_search WHERE seq > ?"
 )
 
 
@@ -71,9 +71,11 @@ class Codes:
             self.values.append(value)
         return found
 
-    def encode(self, values: Iterable[Any]) -> list[int]:
-        """Codes of many values."""
-        return [self.code(v) for v in values]
+    def encode(self, values: Sequence[Any]) -> np.ndarray:
+        """Codes of many values (new values are allocated codes in the order they first occur)."""
+        for value in dict.fromkeys(values).keys() - self.index.keys():
+            self.code(value)
+        return np.fromiter(map(self.index.__getitem__, values), dtype=np.int64, count=len(values))
 
     def known(self, values: Iterable[Any]) -> list[int]:
         """Codes of the values seen so far; unknown values have none (nothing holds them)."""
@@ -166,8 +168,8 @@ class Mirror:
         c["access"][docs] = self.access.encode(access)
         c["registered"][docs] = np.array(registered, dtype=bool)
         c["licence"][docs] = self.licence.encode(licence)
-        c["themes"][docs] = self.themes.encode(int(v) for v in themes)
-        c["formats"][docs] = self.formats.encode(int(v) for v in formats)
+        c["themes"][docs] = self.themes.encode(themes)
+        c["formats"][docs] = self.formats.encode(formats)
         c["year_start"][docs] = [NO_YEAR if v is None else v for v in start]
         c["year_end"][docs] = [NO_YEAR if v is None else v for v in end]
         c["modified"][docs] = modified
@@ -187,7 +189,7 @@ class Mirror:
         if self.generation is not None and generation <= self.generation:
             return
         after = -1 if self.generation is None else self.generation
-        changed = self._apply(connection.execute(text(_ROWS), {"after": after}).all())
+        changed = self._apply(_raw_rows(connection, _ROWS, (after,)))
         if after >= 0 and len(changed):
             self._patch(connection, changed)
         self.generation = generation
@@ -214,7 +216,7 @@ class Mirror:
             keep = ~np.isin(self.tag_docs, changed)
             rows = self._tag_rows(connection, docs)
             self.tag_docs = np.concatenate([self.tag_docs[keep], np.array([r[0] for r in rows], dtype=np.int64)])
-            added = np.array(self.tags.encode(r[1] for r in rows), dtype=np.int32)
+            added = self.tags.encode([r[1] for r in rows]).astype(np.int32)
             self.tag_codes = np.concatenate([self.tag_codes[keep], added])
 
     # ------------------------------------------------------------ words
@@ -251,7 +253,7 @@ class Mirror:
         if self.tag_docs is None:
             rows = self._tag_rows(connection, None)
             self.tag_docs = np.array([r[0] for r in rows], dtype=np.int64)
-            self.tag_codes = np.array(self.tags.encode(r[1] for r in rows), dtype=np.int32)
+            self.tag_codes = self.tags.encode([r[1] for r in rows]).astype(np.int32)
         return self.tag_docs, self.tag_codes
 
     def with_tag(self, connection: Connection, tag: str) -> np.ndarray:
@@ -263,6 +265,19 @@ class Mirror:
             members = docs[codes == code]
             chosen[members[members < self.size]] = True
         return chosen
+
+
+def _raw_rows(connection: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    """Rows straight from the driver, in the connection's transaction (begun by an earlier statement): a
+    million rows load in half the time without SQLAlchemy's row objects."""
+    if connection.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def mirror_of(connection: Connection, factory: Callable[[], Mirror]) -> Mirror:

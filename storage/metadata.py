@@ -30,4 +30,3 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     if type_ == "index" and name in UNMODELLED_INDEXES:
         return False
     return not (type_ == "table" and name is not None and name.startswith(UNMODELLED_TABLE_PREFIX))
-

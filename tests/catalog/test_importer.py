@@ -144,3 +144,29 @@ def test_cli_import(engine: Engine, settings: Settings, tmp_path: Path, monkeypa
     result = CliRunner().invoke(cli, ["catalog", "import", str(bad)])
     assert result.exit_code == 1
     assert "created 0, updated 1, failed 1" in result.output
+
+
+def test_parsing_in_worker_processes_gives_the_same_records_in_order(tmp_path: Path) -> None:
+    lines: list[Any] = [ckan_package(f"ds-{i}", "pub-a", title=f"停车场{i}") for i in range(2500)]
+    lines[7] = "{not json"
+    lines[1800] = ckan_package("Bad Name", "pub-a")
+    source = _write_lines(tmp_path / "many.jsonl", lines)
+    here = list(importer.read_ckan_lines(source, workers=0))
+    there = list(importer.read_ckan_lines(source, workers=2))
+    assert [_comparable(r) for r in there] == [_comparable(r) for r in here]
+    assert sum(isinstance(r, importer.RecordError) for r in here) == 2
+
+
+def _comparable(record: importer.ImportRecord | importer.RecordError) -> Any:
+    if isinstance(record, importer.RecordError):
+        return str(record)
+    fields = record.fields.model_dump()
+    return (record.where, record.name, fields, record.distributions, record.text, record.modified_at, record.extras)
+
+
+def test_large_files_are_parsed_by_all_but_one_core(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = _write_lines(tmp_path / "one.jsonl", [ckan_package("one", "pub-a")])
+    assert importer.parse_workers(source) == 0
+    monkeypatch.setattr(importer, "PARALLEL_FROM_BYTES", 1)
+    monkeypatch.setattr(importer.os, "cpu_count", lambda: 4)
+    assert importer.parse_workers(source) == 3

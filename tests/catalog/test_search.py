@@ -458,3 +458,13 @@ def test_a_write_invalidates_cached_answers(engine: Engine, loaded: dict[str, st
     load_packages(engine, [package])
     after, new_count, _ = _answer(engine, "充电桩")
     assert new_count == count + 1 and "brand-new" in {n for n, _ in after}
+
+
+def test_prepare_builds_the_mirror_before_any_search(engine: Engine, loaded: dict[str, str]) -> None:
+    drop_mirror(engine)
+    search.prepare(engine)
+    with session_scope(engine, write=False) as session:
+        connection = session.connection()
+        mirror = search_mirror.mirror_of(connection, search._new_mirror)
+        assert mirror.generation == search.generation(connection) > 0
+        assert int(mirror["present"].sum()) == len(loaded)

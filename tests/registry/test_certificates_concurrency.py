@@ -92,7 +92,13 @@ def test_four_processes_issue_distinct_numbers_into_one_linear_log(
         context.Process(
             target=_issue_many,
             args=(
-                settings.db.database_url, settings.base_url, subject, PER_WORKER, operator_id, clock.now, barrier,
+                settings.db.database_url,
+                settings.base_url,
+                subject,
+                PER_WORKER,
+                operator_id,
+                clock.now,
+                barrier,
                 results,
             ),
         )

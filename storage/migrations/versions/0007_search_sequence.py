@@ -25,7 +25,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("seq", sa.BigInteger(), server_default="0", nullable=False))
         batch_op.create_index(batch_op.f("ix_dataset_search_seq"), ["seq"], unique=False)
     # Rows written before this revision belong to the generation current now.
-    op.execute("UPDATE dataset_search SET seq = COALESCE((SELECT position FROM catalog_sync WHERE name = 'generation'), 0)")
+    op.execute(
+        "UPDATE dataset_search SET seq = COALESCE((SELECT position FROM catalog_sync WHERE name = 'generation'), 0)"
+    )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f'CREATE INDEX {TITLE_ORDER_INDEX} ON dataset_search (state, (title_key COLLATE "C"), doc)')
 
