@@ -111,6 +111,7 @@ class Mirror:
         self._tokens_of = tokens_of
         self.lock = threading.RLock()
         self.generation: int | None = None
+        self._keeping = True
         self.size = 0
         self.entity, self.state, self.access = Codes(), Codes(), Codes()
         self.licence, self.themes, self.formats = Codes(), Codes(), Codes()
@@ -182,7 +183,13 @@ class Mirror:
         """The mirror brought up to the given generation, held for one search."""
         with self.lock:
             self._catch_up(connection, generation)
-            yield self
+            # A reader whose transaction began before the mirror's generation sees an older index than the
+            # mirror holds: what it loads is used for its own answer but never kept.
+            self._keeping = self.generation == generation
+            try:
+                yield self
+            finally:
+                self._keeping = True
 
     def _catch_up(self, connection: Connection, generation: int) -> None:
         # A mirror already past the reader's generation (another request caught it up) is used as it is.
@@ -228,6 +235,8 @@ class Mirror:
             self.words.move_to_end(key)
             return found
         found = self._load_word(connection, key)
+        if not self._keeping:
+            return found
         self.words[key] = found
         self.word_bytes += sum((bits.bit_length() + 7) // 8 for bits in found)
         while self.word_bytes > WORD_SET_BUDGET and len(self.words) > 1:
@@ -250,11 +259,14 @@ class Mirror:
 
     def tag_pairs(self, connection: Connection) -> tuple[np.ndarray, np.ndarray]:
         """Every (document, tag code) pair, loaded on first use."""
-        if self.tag_docs is None:
-            rows = self._tag_rows(connection, None)
-            self.tag_docs = np.array([r[0] for r in rows], dtype=np.int64)
-            self.tag_codes = self.tags.encode([r[1] for r in rows]).astype(np.int32)
-        return self.tag_docs, self.tag_codes
+        if self.tag_docs is not None:
+            return self.tag_docs, self.tag_codes
+        rows = self._tag_rows(connection, None)
+        docs = np.array([r[0] for r in rows], dtype=np.int64)
+        codes = self.tags.encode([r[1] for r in rows]).astype(np.int32)
+        if self._keeping:
+            self.tag_docs, self.tag_codes = docs, codes
+        return docs, codes
 
     def with_tag(self, connection: Connection, tag: str) -> np.ndarray:
         """Which documents carry a tag, as a boolean array over the columns."""

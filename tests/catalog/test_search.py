@@ -468,3 +468,25 @@ def test_prepare_builds_the_mirror_before_any_search(engine: Engine, loaded: dic
         mirror = search_mirror.mirror_of(connection, search._new_mirror)
         assert mirror.generation == search.generation(connection) > 0
         assert int(mirror["present"].sum()) == len(loaded)
+
+
+def test_a_reader_older_than_the_mirror_never_leaves_its_view_behind(
+    engine: Engine, packages: list[dict[str, Any]], loaded: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search whose transaction predates a write may answer from its older view, but not teach it to others."""
+    late = {**packages[0], "name": "late-comer", "title": "消防栓分布", "state": "active"}
+    late["extras"] = [
+        e if e["key"] != "access" else {"key": "access", "value": "unconditional"} for e in late["extras"]
+    ]
+    with session_scope(engine, write=False) as old:
+        search.search(old, SearchQuery(q="数据"))  # the old reader's snapshot starts here
+        extra = itertools.count(9000)
+        monkeypatch.setattr(importer, "new_id", lambda: f"{next(extra):026d}")
+        load_packages(engine, [late])
+        with session_scope(engine, write=False) as new:
+            search.search(new, SearchQuery(q="数据"))  # the mirror moves past the old reader
+        search.search(old, SearchQuery(q="消防栓"))  # a word first asked from the old view
+        search.search(old, SearchQuery(tags=["充电桩"]))
+    with session_scope(engine, write=False) as session:
+        assert search.search(session, SearchQuery(q="消防栓")).ids == [_names_to_ids(engine)["late-comer"]]
+    assert _every_answer(engine) == _rebuilt(engine)
