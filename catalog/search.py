@@ -625,8 +625,11 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
         rows = rows[: query.limit]
         if query.offset is None:
             next_cursor = encode_cursor({"s": sort, "k": rows[-1][1], "d": rows[-1][0]})
-    ids = _dataset_ids(connection, [doc for doc, _ in rows])
+    # A dataset the mirror knows but this transaction cannot see yet (it began before the write) is left out.
+    known = _dataset_ids(connection, [doc for doc, _ in rows])
+    rows = [(doc, key) for doc, key in rows if doc in known]
     scores = [int(key) for _, key in rows] if sort == "relevance" else []
+    ids = [known[doc] for doc, _ in rows]
     return SearchResult(ids=ids, count=len(docs), next_cursor=next_cursor, facets=facets, scores=scores)
 
 
@@ -642,12 +645,11 @@ def _cursor(value: str | None, sort: str) -> tuple[Any, int] | None:
     return key, doc
 
 
-def _dataset_ids(connection: Connection, docs: list[int]) -> list[str]:
+def _dataset_ids(connection: Connection, docs: list[int]) -> dict[int, str]:
     if not docs:
-        return []
+        return {}
     statement = _expanding("SELECT doc, dataset_id FROM dataset_search WHERE doc IN :docs", "docs")
-    found = {int(doc): str(dataset_id) for doc, dataset_id in connection.execute(statement, {"docs": docs})}
-    return [found[doc] for doc in docs if doc in found]
+    return {int(doc): str(dataset_id) for doc, dataset_id in connection.execute(statement, {"docs": docs})}
 
 
 # ---------------------------------------------------------------- the mirror's sources
