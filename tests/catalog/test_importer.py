@@ -170,3 +170,20 @@ def test_large_files_are_parsed_by_all_but_one_core(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(importer, "PARALLEL_FROM_BYTES", 1)
     monkeypatch.setattr(importer.os, "cpu_count", lambda: 4)
     assert importer.parse_workers(source) == 3
+
+
+def test_a_large_import_refreshes_postgresql_statistics_as_it_grows(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    add_entities(engine, ["pub-a"])
+    records = (importer.ckan_record(ckan_package(f"ds-{i}", "pub-a"), f"line {i}") for i in range(1200))
+    report = importer.import_records(engine, iter(records), caller=SYSTEM, batch_size=500)
+    assert report.created == 1200
+    with engine.connect() as connection:
+        analyzed = connection.execute(
+            text(
+                "SELECT reltuples FROM pg_class WHERE relname = 'dataset_search' AND relnamespace = "
+                "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
+            )
+        ).scalar_one()
+    assert analyzed >= 1000  # the planner saw the table after the doubling point, not as empty
