@@ -28,7 +28,7 @@ FieldTokens = tuple[Sequence[str], Sequence[str], Sequence[str]]
 
 # Changed documents patched into the cached word sets one by one; after a larger change (a bulk import) the
 # word sets are dropped and asked of the full-text index again.
-PATCH_LIMIT = 2000
+PATCH_LIMIT = 500
 # Bytes of word bitsets a process keeps (a bitset costs one bit per document number).
 WORD_SET_BUDGET = 96 << 20
 # Years are small integers; 0 stands for a missing year (no dataset covers year 0).
@@ -211,14 +211,20 @@ class Mirror:
         docs = [int(d) for d in changed]
         if self.words:
             tokens = self._tokens_of(connection, docs)
+            rewritten = bitset(changed)
             for key, sets in list(self.words.items()):
-                patched = list(sets)
+                present: list[list[int]] = [[], [], []]
                 for doc in docs:
-                    found = self._word_matches(key, tokens[doc]) if doc in tokens else (False, False, False)
-                    bit = 1 << doc
-                    for field, present in enumerate(found):
-                        patched[field] = patched[field] | bit if present else patched[field] & ~bit
-                self.words[key] = (patched[0], patched[1], patched[2])
+                    if doc in tokens:
+                        for field, found in enumerate(self._word_matches(key, tokens[doc])):
+                            if found:
+                                present[field].append(doc)
+                title, keywords, description = (
+                    (bits & ~rewritten) | bitset(np.array(members, dtype=np.int64))
+                    for bits, members in zip(sets, present, strict=True)
+                )
+                self.words[key] = (title, keywords, description)
+            self.word_bytes = sum(_bytes_of(sets) for sets in self.words.values())
         if self.tag_docs is not None:
             keep = ~np.isin(self.tag_docs, changed)
             rows = self._tag_rows(connection, docs)
@@ -238,10 +244,10 @@ class Mirror:
         if not self._keeping:
             return found
         self.words[key] = found
-        self.word_bytes += sum((bits.bit_length() + 7) // 8 for bits in found)
+        self.word_bytes += _bytes_of(found)
         while self.word_bytes > WORD_SET_BUDGET and len(self.words) > 1:
             _, dropped = self.words.popitem(last=False)
-            self.word_bytes -= sum((bits.bit_length() + 7) // 8 for bits in dropped)
+            self.word_bytes -= _bytes_of(dropped)
         return found
 
     # ------------------------------------------------------------ tags
@@ -277,6 +283,10 @@ class Mirror:
             members = docs[codes == code]
             chosen[members[members < self.size]] = True
         return chosen
+
+
+def _bytes_of(sets: WordSets) -> int:
+    return sum((bits.bit_length() + 7) // 8 for bits in sets)
 
 
 def _raw_rows(connection: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:

@@ -397,7 +397,7 @@ def _rebuilt(engine: Engine) -> list[Any]:
     return _every_answer(engine)
 
 
-@pytest.mark.parametrize("patch_limit", [0, 2000])
+@pytest.mark.parametrize("patch_limit", [0, 500])
 def test_a_mirror_that_followed_writes_answers_as_a_fresh_one(
     engine: Engine,
     packages: list[dict[str, Any]],
