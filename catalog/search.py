@@ -673,20 +673,25 @@ def _new_mirror() -> Mirror:
 
 
 def _load_word(connection: Connection, key: Hashable) -> WordSets:
-    """Which documents hold a query word, per field, from the full-text index."""
+    """Which documents hold a query word, per field, from the full-text index.
+
+    The documents cross from the database as comma-separated strings rather than a row each: twice as fast.
+    """
     assert isinstance(key, Item)
-    found: list[int] = []
-    for field_name, weight in zip(FIELDS, "ABC", strict=True):
-        # One comma-separated string crosses from the database instead of up to a million rows: twice as fast.
-        if connection.dialect.name == "sqlite":
-            sql = "SELECT group_concat(rowid) FROM dataset_fts WHERE dataset_fts MATCH :q"
-            query = f"{{{field_name}}} : {key.fts()}"
-        else:
-            sql = "SELECT string_agg(CAST(doc AS text), ',') FROM dataset_fts WHERE vector @@ CAST(:q AS tsquery)"
-            query = key.tsquery(weight)
-        joined = connection.execute(text(sql), {"q": query}).scalar()
-        found.append(bitset(np.fromstring(joined or "", dtype=np.int64, sep=",")))
-    return found[0], found[1], found[2]
+    if connection.dialect.name == "sqlite":
+        sql = "SELECT group_concat(rowid) FROM dataset_fts WHERE dataset_fts MATCH :q"
+        joined = [connection.execute(text(sql), {"q": f"{{{name}}} : {key.fts()}"}).scalar() for name in FIELDS]
+    else:
+        # One pass over the word's documents tests the three weights; three weighted queries would each make
+        # PostgreSQL re-read every candidate's vector, since its GIN index knows no weights.
+        per_field = ", ".join(
+            f"string_agg(CAST(doc AS text), ',') FILTER (WHERE vector @@ CAST(:{w} AS tsquery))" for w in "ABC"
+        )
+        sql = f"SELECT {per_field} FROM dataset_fts WHERE vector @@ CAST(:any AS tsquery)"
+        params = {w: key.tsquery(w) for w in "ABC"} | {"any": key.tsquery()}
+        joined = list(connection.execute(text(sql), params).one())
+    title, keywords, description = (bitset(np.fromstring(value or "", dtype=np.int64, sep=",")) for value in joined)
+    return title, keywords, description
 
 
 def _word_matches(key: Hashable, tokens: FieldTokens) -> tuple[bool, bool, bool]:
