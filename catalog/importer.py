@@ -32,7 +32,7 @@ from catalog.datasets import DatasetState, year_span
 from catalog.models import Dataset, DatasetDistribution, DatasetVersion
 from catalog.schemas import NAME_PATTERN, DatasetFields
 from registry.enums import EntityStatus, Openness, SubjectStatus, Theme, UpdateCycle
-from storage.db import session_scope
+from storage.db import checkpoint, session_scope
 from storage.ids import new_id
 from storage.types import utcnow
 
@@ -565,6 +565,8 @@ def import_records(
         flush()
         audit.record(session, caller, "catalog.import", source[:200])
         session.commit()
+    # Copy what the import wrote into the SQLite file now, as part of the import's own time.
+    checkpoint(engine)
     # Reading errors are known at once, the others at their batch's write: report them in file order.
     report.errors.sort(key=lambda error: _line_of(error[0]))
     report.seconds = time.perf_counter() - started
