@@ -99,10 +99,7 @@ class DatasetSearch(SQLModel, table=True):
     """
 
     __tablename__ = "dataset_search"
-    __table_args__ = (
-        Index("ix_dataset_search_state_modified", "state", "modified_key"),
-        Index("ix_dataset_search_state_title", "state", "title_key"),
-    )
+    __table_args__ = (Index("ix_dataset_search_state_title", "state", "title_key"),)
 
     doc: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
     dataset_id: str = Field(foreign_key="dataset.id", unique=True, max_length=26)
