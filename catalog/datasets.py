@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from auth import audit
@@ -33,6 +33,7 @@ from registry.enums import EntityStatus, Openness, RegistrationState, SubjectSta
 from registry.models import DataResource, Entity, LogEntry, Registration
 from storage.db import upgrade_to_write
 from storage.exceptions import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from storage.statements import expanding
 from storage.types import utcnow
 
 
@@ -214,9 +215,7 @@ def _certificates(session: Session, resource_ids: set[str]) -> dict[str, list[Ce
     if not resource_ids:
         return {}
     rows = session.connection().execute(
-        text("SELECT subject_id, number, status FROM certificate WHERE subject_id IN :ids ORDER BY number").bindparams(
-            bindparam("ids", expanding=True)
-        ),
+        expanding("SELECT subject_id, number, status FROM certificate WHERE subject_id IN :ids ORDER BY number", "ids"),
         {"ids": sorted(resource_ids)},
     )
     found: dict[str, list[CertificateRef]] = {}

@@ -34,6 +34,7 @@ from catalog.schemas import NAME_PATTERN, DatasetFields
 from registry.enums import EntityStatus, Openness, SubjectStatus, Theme, UpdateCycle
 from storage.db import checkpoint, session_scope
 from storage.ids import new_id
+from storage.statements import expanding
 from storage.types import utcnow
 
 _NAME = re.compile(NAME_PATTERN)
@@ -377,9 +378,7 @@ def write_batch(session: Session, records: Sequence[ImportRecord], entities: _En
     existing = {
         str(name): (str(dataset_id), int(version))
         for name, dataset_id, version in connection.execute(
-            text("SELECT name, id, version FROM dataset WHERE name IN :names").bindparams(
-                bindparam("names", expanding=True)
-            ),
+            expanding("SELECT name, id, version FROM dataset WHERE name IN :names", "names"),
             {"names": [r.name for r in records]},
         )
     }
@@ -497,13 +496,12 @@ def write_batch(session: Session, records: Sequence[ImportRecord], entities: _En
 
 
 def _json_binds() -> list[Any]:
-    from sqlalchemy import JSON, bindparam
+    from sqlalchemy import JSON
 
     return [bindparam(name, type_=JSON) for name in ("keywords", "themes", "extras")]
 
 
 def _time_binds() -> list[Any]:
-    from sqlalchemy import bindparam
 
     from storage.types import UTCDateTime
 

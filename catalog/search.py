@@ -33,8 +33,8 @@ from functools import lru_cache, reduce
 from typing import Any
 
 import numpy as np
-from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy import select as sa_select
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
@@ -56,6 +56,7 @@ from registry.enums import THEME_LABELS_ZH, Openness, Theme
 from storage.db import session_scope
 from storage.exceptions import FieldProblem, InvalidInput
 from storage.pagination import decode_cursor, encode_cursor
+from storage.statements import chunked, expanding, for_driver
 
 log = logging.getLogger("pdr.search")
 
@@ -432,12 +433,12 @@ def index_documents(session: Session, docs: Sequence[SearchDoc]) -> None:
             updates,
         )
         old_docs = [u["doc"] for u in updates]
-        for chunk in _chunks(old_docs, 500):
+        for chunk in chunked(old_docs, 500):
             params = {"docs": chunk}
-            connection.execute(_expanding("DELETE FROM dataset_tag WHERE doc IN :docs", "docs"), params)
+            connection.execute(expanding("DELETE FROM dataset_tag WHERE doc IN :docs", "docs"), params)
             # FTS5 keys its rows by rowid; PostgreSQL's table has a doc column.
             key = "rowid" if connection.dialect.name == "sqlite" else "doc"
-            connection.execute(_expanding(f"DELETE FROM dataset_fts WHERE {key} IN :docs", "docs"), params)
+            connection.execute(expanding(f"DELETE FROM dataset_fts WHERE {key} IN :docs", "docs"), params)
     if inserts:
         bulk_insert(connection, table, inserts)
         existing.update(_docs_of(connection, [str(row["dataset_id"]) for row in inserts]))
@@ -489,27 +490,15 @@ def bulk_insert(connection: Connection, table: Any, rows: Sequence[dict[str, Any
 
 def _executemany(connection: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
     """Plain-typed rows straight to the driver: the bulk path skips SQLAlchemy's per-row processing."""
-    if connection.dialect.name != "sqlite":
-        sql = sql.replace("?", "%s")
-    connection.exec_driver_sql(sql, rows)
+    connection.exec_driver_sql(for_driver(connection, sql), rows)
 
 
 def _docs_of(connection: Connection, dataset_ids: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for chunk in _chunks(list(dataset_ids), 500):
-        statement = _expanding("SELECT dataset_id, doc FROM dataset_search WHERE dataset_id IN :ids", "ids")
+    for chunk in chunked(list(dataset_ids), 500):
+        statement = expanding("SELECT dataset_id, doc FROM dataset_search WHERE dataset_id IN :ids", "ids")
         found.update({str(dataset_id): int(doc) for dataset_id, doc in connection.execute(statement, {"ids": chunk})})
     return found
-
-
-def _expanding(sql: str, name: str) -> TextClause:
-    """A text statement whose ``IN :name`` takes a list, expanded by SQLAlchemy into one parameter per value."""
-    return text(sql).bindparams(bindparam(name, expanding=True))
-
-
-def _chunks(values: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 # ---------------------------------------------------------------- querying
@@ -648,7 +637,7 @@ def _cursor(value: str | None, sort: str) -> tuple[Any, int] | None:
 def _dataset_ids(connection: Connection, docs: list[int]) -> dict[int, str]:
     if not docs:
         return {}
-    statement = _expanding("SELECT doc, dataset_id FROM dataset_search WHERE doc IN :docs", "docs")
+    statement = expanding("SELECT doc, dataset_id FROM dataset_search WHERE doc IN :docs", "docs")
     return {int(doc): str(dataset_id) for doc, dataset_id in connection.execute(statement, {"docs": docs})}
 
 
@@ -705,7 +694,7 @@ def _tokens_of(connection: Connection, docs: list[int]) -> dict[int, FieldTokens
     from catalog.models import Dataset
 
     found: dict[int, FieldTokens] = {}
-    for chunk in _chunks(docs, 500):
+    for chunk in chunked(docs, 500):
         statement = (
             sa_select(
                 col(DatasetSearch.doc), col(Dataset.title), col(Dataset.title_en), col(Dataset.keywords),
@@ -825,7 +814,7 @@ def _facet(
     )
     top = _top(Counter({k: n for k, n in _counted(codes, m[column][docs]).items() if k is not None}), limit)
     if name == "publisher" and top:
-        statement = _expanding("SELECT id, name FROM entity WHERE id IN :ids", "ids")
+        statement = expanding("SELECT id, name FROM entity WHERE id IN :ids", "ids")
         labels: dict[str, str] = dict(connection.execute(statement, {"ids": [k for k, _ in top]}).all())
         return [FacetValue(k, n, labels.get(k)) for k, n in top]
     return [FacetValue(k, n) for k, n in top]
@@ -903,10 +892,10 @@ def _by_title(
 ) -> list[tuple[int, Any]]:
     """(document, title key) rows in title order (by code point), equal titles oldest document first."""
     if len(docs) <= TITLE_FETCH:
-        statement = _expanding("SELECT doc, title_key FROM dataset_search WHERE doc IN :docs", "docs")
+        statement = expanding("SELECT doc, title_key FROM dataset_search WHERE doc IN :docs", "docs")
         rows = [
             (str(key), int(doc))
-            for chunk in _chunks([int(d) for d in docs], 1000)
+            for chunk in chunked([int(d) for d in docs], 1000)
             for doc, key in connection.execute(statement, {"docs": chunk})
         ]
         ordered = sorted(row for row in rows if cursor is None or row > cursor)

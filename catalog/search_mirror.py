@@ -17,8 +17,10 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import numpy as np
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+
+from storage.statements import chunked, driver_rows, expanding
 
 FIELDS = ("title", "keywords", "description")
 # A word's documents per field: title, keywords, description.
@@ -198,7 +200,7 @@ class Mirror:
         if self.generation is not None and generation <= self.generation:
             return
         after = -1 if self.generation is None else self.generation
-        chunks = [self._apply(rows) for rows in _raw_rows(connection, _ROWS, (after,))]
+        chunks = [self._apply(rows) for rows in driver_rows(connection, _ROWS, (after,), LOAD_CHUNK)]
         changed = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
         if after >= 0 and len(changed):
             self._patch(connection, changed)
@@ -258,13 +260,10 @@ class Mirror:
     def _tag_rows(self, connection: Connection, docs: list[int] | None) -> list[tuple[int, str]]:
         if docs is None:
             return [(int(d), str(t)) for d, t in connection.execute(text("SELECT doc, tag FROM dataset_tag"))]
-        statement = text("SELECT doc, tag FROM dataset_tag WHERE doc IN :docs").bindparams(
-            bindparam("docs", expanding=True)
-        )
-        found: list[tuple[int, str]] = []
-        for start in range(0, len(docs), 500):
-            found += [(int(d), str(t)) for d, t in connection.execute(statement, {"docs": docs[start : start + 500]})]
-        return found
+        statement = expanding("SELECT doc, tag FROM dataset_tag WHERE doc IN :docs", "docs")
+        return [
+            (int(d), str(t)) for chunk in chunked(docs, 500) for d, t in connection.execute(statement, {"docs": chunk})
+        ]
 
     def tag_pairs(self, connection: Connection) -> tuple[np.ndarray, np.ndarray]:
         """Every (document, tag code) pair, loaded on first use."""
@@ -290,20 +289,6 @@ class Mirror:
 
 def _bytes_of(sets: WordSets) -> int:
     return sum((bits.bit_length() + 7) // 8 for bits in sets)
-
-
-def _raw_rows(connection: Connection, sql: str, params: tuple[Any, ...]) -> Iterator[list[Any]]:
-    """Rows straight from the driver in chunks, in the connection's transaction (begun by an earlier
-    statement): without SQLAlchemy's row objects, and never a million Python tuples at once."""
-    if connection.dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(LOAD_CHUNK):
-            yield list(rows)
-    finally:
-        cursor.close()
 
 
 def mirror_of(connection: Connection, factory: Callable[[], Mirror]) -> Mirror:

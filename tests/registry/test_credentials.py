@@ -47,7 +47,7 @@ def certificate() -> dict[str, Any]:
     return {
         "@context": ["https://www.w3.org/ns/credentials/v2"],
         "type": ["VerifiableCredential", "DataPropertyRightCertificate"],
-        "issuer": "did:key:placeholder",
+        "issuer": "did:example:issuer",
         "validFrom": "2026-11-22T08:00:00Z",
         "credentialSubject": {"id": "urn:pdr:resource:1", "name": "公共数据资源", "rights": ["hold", "use"]},
     }
