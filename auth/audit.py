@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, func
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from auth.caller import Caller
 from auth.models import AuditEvent
-from storage.db import session_scope
+from storage.db import SessionFactory, now_of
 
 
 def record(
@@ -31,14 +31,17 @@ def record(
         status=status,
         request_id=caller.request_id,
         client_addr=caller.client_addr,
+        at=now_of(session),
     )
     session.add(event)
     return event
 
 
-def record_failure(engine: Engine, caller: Caller, action: str, target: str | None, status: int) -> None:
+def record_failure(
+    open_session: SessionFactory, caller: Caller, action: str, target: str | None, status: int
+) -> None:
     """Write the audit row of a refused or failed request in a transaction of its own."""
-    with session_scope(engine) as session:
+    with open_session(write=True) as session:
         outcome = "denied" if status in (401, 403) else ("error" if status >= 500 else "rejected")
         record(session, caller, action, target, outcome=outcome, status=status)
         session.commit()

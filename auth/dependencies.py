@@ -1,12 +1,11 @@
-"""FastAPI dependencies: the database session, the caller behind a request, and role checks."""
+"""FastAPI dependencies every router shares: the request's session, the caller, role checks, list parameters."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
-from sqlalchemy import Engine
+from fastapi import Depends, Query, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -15,7 +14,8 @@ from auth.caller import Caller
 from auth.config import AuthSettings
 from auth.exceptions import InvalidCredentials, RoleRequired
 from auth.models import Account, Role
-from storage.db import new_session
+from storage.db import SessionFactory
+from storage.pagination import MAX_LIMIT
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -25,17 +25,13 @@ SESSION_COOKIE = "pdr_session"
 # Dependencies that do no blocking I/O are `async def`: a plain `def` would cost a thread-pool hop each.
 
 
-async def get_engine(request: Request) -> Engine:
-    """The engine the app built in its lifespan."""
-    engine: Engine = request.app.state.engine
-    return engine
-
-
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """A session for one request (a reader for GET and HEAD); whatever a use case did not commit is rolled back."""
-    write = request.method not in READ_ONLY_METHODS
-    session = new_session(request.app.state.engine, write=write)
-    session.info["write"] = write
+    """The one session of a request: a reader for GET and HEAD, carrying the app's clock and keys.
+
+    Whatever the use case did not commit is rolled back when the request ends.
+    """
+    open_session: SessionFactory = request.app.state.open_session
+    session = open_session(write=request.method not in READ_ONLY_METHODS)
     try:
         yield session
     finally:
@@ -122,6 +118,10 @@ def require_role(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
 
     return dependency
 
+
+# The page size and the opaque cursor of every list route.
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Cursor = Annotated[str | None, Query(max_length=2000)]
 
 AnyCaller = Annotated[Caller, Depends(optional_caller)]
 SignedIn = Annotated[Caller, Depends(current_caller)]

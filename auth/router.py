@@ -5,30 +5,36 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from auth import service
 from auth.config import AuthSettings
-from auth.dependencies import SESSION_COOKIE, Admin, AnyCaller, DbSession, SignedIn, get_auth_settings
+from auth.dependencies import (
+    SESSION_COOKIE,
+    Admin,
+    AnyCaller,
+    Cursor,
+    DbSession,
+    Limit,
+    SignedIn,
+    get_auth_settings,
+)
 from auth.models import Account
 from auth.schemas import (
     AccountCreate,
     AccountCreated,
     AccountPublic,
     AuditEventPublic,
-    AuditEventsPublic,
     LoginRequest,
     TokenCreate,
     TokenCreated,
     TokenPublic,
-    TokensPublic,
 )
-from storage.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from storage.pagination import DEFAULT_LIMIT, Page
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 AuthConfig = Annotated[AuthSettings, Depends(get_auth_settings)]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 @router.get("/me", response_model=AccountPublic)
@@ -47,15 +53,13 @@ def create_account(body: AccountCreate, caller: Admin, session: DbSession, setti
     return AccountCreated(account=AccountPublic.model_validate(account), token=token.secret)
 
 
-@router.get("/tokens", response_model=TokensPublic)
+@router.get("/tokens", response_model=Page[TokenPublic])
 def list_tokens(
-    caller: SignedIn, session: DbSession, limit: Limit = DEFAULT_LIMIT, cursor: str | None = None
-) -> TokensPublic:
+    caller: SignedIn, session: DbSession, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[TokenPublic]:
     """The caller's own tokens, without their secrets."""
     page = service.list_tokens(session, caller, limit=limit, cursor=cursor)
-    return TokensPublic(
-        items=[TokenPublic.model_validate(t) for t in page.items], count=page.count, next_cursor=page.next_cursor
-    )
+    return Page[TokenPublic].model_validate(page, from_attributes=True)
 
 
 @router.post("/tokens", response_model=TokenCreated, status_code=status.HTTP_201_CREATED)
@@ -95,17 +99,15 @@ def login(
     return TokenCreated(**TokenPublic.model_validate(token.row).model_dump(), token=token.secret)
 
 
-@router.get("/audit", response_model=AuditEventsPublic)
+@router.get("/audit", response_model=Page[AuditEventPublic])
 def read_audit(
     _admin: Admin,
     session: DbSession,
     limit: Limit = DEFAULT_LIMIT,
-    cursor: str | None = None,
+    cursor: Cursor = None,
     actor_id: str | None = None,
     action: str | None = None,
-) -> AuditEventsPublic:
+) -> Page[AuditEventPublic]:
     """The audit trail, newest first (admins only)."""
     page = service.list_audit(session, limit=limit, cursor=cursor, actor_id=actor_id, action=action)
-    return AuditEventsPublic(
-        items=[AuditEventPublic.model_validate(e) for e in page.items], count=page.count, next_cursor=page.next_cursor
-    )
+    return Page[AuditEventPublic].model_validate(page, from_attributes=True)

@@ -71,14 +71,6 @@ class TokenCreated(TokenPublic):
     token: str
 
 
-class TokensPublic(BaseModel):
-    """A page of tokens."""
-
-    items: list[TokenPublic]
-    count: int
-    next_cursor: str | None
-
-
 class LoginRequest(BaseModel):
     """Password sign-in for the web pages."""
 
@@ -103,11 +95,3 @@ class AuditEventPublic(BaseModel):
     status: int | None
     request_id: str | None
     client_addr: str | None
-
-
-class AuditEventsPublic(BaseModel):
-    """A page of audit rows, newest first."""
-
-    items: list[AuditEventPublic]
-    count: int
-    next_cursor: str | None

@@ -17,10 +17,9 @@ from auth.exceptions import InvalidCredentials
 from auth.models import Account, ApiToken, AuditEvent, Role
 from auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from auth.tokens import generate_token, hash_token, looks_like_token, token_prefix
-from storage.db import upgrade_to_write
+from storage.db import now_of, upgrade_to_write
 from storage.exceptions import Conflict, FieldProblem, InvalidInput, NotFound, TooManyRequests
 from storage.pagination import PageOf, paginate_by_id
-from storage.types import utcnow
 
 # Writing last_used_at on every request would turn every read into a write; a minute is precise enough.
 LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -48,7 +47,9 @@ def _check_account_fields(role: Role, entity_id: str | None, password: str | Non
         )
 
 
-def _new_token_row(account_id: str, name: str, expires_at: datetime | None, settings: AuthSettings) -> NewToken:
+def _new_token_row(
+    session: Session, account_id: str, name: str, expires_at: datetime | None, settings: AuthSettings
+) -> NewToken:
     secret = generate_token()
     row = ApiToken(
         account_id=account_id,
@@ -56,6 +57,7 @@ def _new_token_row(account_id: str, name: str, expires_at: datetime | None, sett
         prefix=token_prefix(secret),
         token_hash=hash_token(secret, settings.secret_key.get_secret_value()),
         expires_at=expires_at,
+        created_at=now_of(session),
     )
     return NewToken(row=row, secret=secret)
 
@@ -79,9 +81,10 @@ def create_account(
         role=role.value,
         entity_id=entity_id,
         password_hash=hash_password(password) if password else None,
+        created_at=now_of(session),
     )
     session.add(account)
-    token = _new_token_row(account.id, "initial", None, settings)
+    token = _new_token_row(session, account.id, "initial", None, settings)
     session.add(token.row)
     audit.record(session, caller, "account.create", f"account:{account.id}")
     try:
@@ -113,8 +116,8 @@ def issue_token(
 ) -> NewToken:
     """Give the calling account another token."""
     assert caller.account_id is not None
-    expires_at = utcnow() + expires_in if expires_in else None
-    token = _new_token_row(caller.account_id, name, expires_at, settings)
+    expires_at = now_of(session) + expires_in if expires_in else None
+    token = _new_token_row(session, caller.account_id, name, expires_at, settings)
     session.add(token.row)
     audit.record(session, caller, "token.create", f"token:{token.row.id}")
     session.commit()
@@ -133,7 +136,7 @@ def revoke_token(session: Session, caller: Caller, token_id: str) -> ApiToken:
     if token is None or (token.account_id != caller.account_id and not caller.has_role(Role.admin)):
         raise NotFound("no such token")
     if token.revoked_at is None:
-        token.revoked_at = utcnow()
+        token.revoked_at = now_of(session)
         session.add(token)
     audit.record(session, caller, "token.revoke", f"token:{token.id}")
     session.commit()
@@ -149,7 +152,7 @@ def authenticate(session: Session, secret: str, settings: AuthSettings) -> Accou
     if row is None:
         raise InvalidCredentials()
     token, account = row
-    now = utcnow()
+    now = now_of(session)
     if (
         not hmac.compare_digest(token.token_hash, digest)
         or token.revoked_at is not None
@@ -168,7 +171,7 @@ def login(
     session: Session, caller: Caller, settings: AuthSettings, *, name: str, password: str
 ) -> tuple[Account, NewToken]:
     """Password sign-in: a short-lived session token, with failures limited per name and per address."""
-    since = utcnow() - timedelta(seconds=settings.login_window_seconds)
+    since = now_of(session) - timedelta(seconds=settings.login_window_seconds)
     failures = max(
         audit.count_failures(session, "auth.login", since, target=f"name:{name}"),
         # An address may try a few names (a shared office) before it is slowed down.
@@ -187,7 +190,8 @@ def login(
         error = InvalidCredentials("the name or the password is wrong")
         error.audited = True
         raise error
-    token = _new_token_row(account.id, "web session", utcnow() + timedelta(hours=settings.session_ttl_hours), settings)
+    expires_at = now_of(session) + timedelta(hours=settings.session_ttl_hours)
+    token = _new_token_row(session, account.id, "web session", expires_at, settings)
     session.add(token.row)
     audit.record(session, caller, "auth.login", f"name:{name}")
     session.commit()

@@ -7,9 +7,11 @@ import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
+from sqlmodel import Session
 
 from auth.router import router as auth_router
 from catalog import search
@@ -24,9 +26,10 @@ from catalog.problems import install_problem_handlers
 from catalog.router import router as catalog_router
 from catalog.settings import Settings
 from registry.certificate_routes import router as certificate_router
+from registry.context import with_keyring
 from registry.log_router import router as log_router
 from registry.router import router as registry_router
-from storage.db import make_engine
+from storage.db import make_engine, new_session
 from storage.types import utcnow
 
 log = logging.getLogger("pdr.app")
@@ -40,6 +43,12 @@ def _version() -> str:
         return version("public-data-registry")
     except PackageNotFoundError:  # running from a source tree that was never installed
         return "0.0.0"
+
+
+def _open_session(app: FastAPI, *, write: bool = True) -> Session:
+    """A session on the app's database that reads the time from the app's clock and signs with its keys."""
+    state = app.state
+    return with_keyring(new_session(state.engine, write=write, clock=state.clock), state.keyring)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -66,8 +75,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="pdr: public data registry", version=_version(), lifespan=lifespan)
     app.state.settings = settings
-    # Every use case reads the time from here, so tests can move it across holidays and notices.
+    # Every use case reads the time from here, through its session, so tests can move it across holidays and
+    # notices.
     app.state.clock = utcnow
+    app.state.open_session = partial(_open_session, app)
     app.state.metrics = Metrics()
     install_problem_handlers(app)
     app.add_middleware(

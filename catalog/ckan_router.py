@@ -15,7 +15,6 @@ from auth.dependencies import request_caller
 from auth.exceptions import InvalidCredentials
 from auth.models import Role
 from catalog.ckan import WRITES, CkanError, Context, run_action
-from storage.db import session_scope
 
 router = APIRouter(tags=["ckan"])
 
@@ -55,7 +54,7 @@ async def _data(request: Request) -> dict[str, Any]:
 
 def _run(request: Request, name: str, data: dict[str, Any], token: str | None) -> Any:
     app = request.app
-    with session_scope(app.state.engine, write=name in WRITES) as session:
+    with app.state.open_session(write=name in WRITES) as session:
         caller = request_caller(request)
         if token is not None:
             try:

@@ -40,11 +40,10 @@ from catalog.exchange_schemas import (
 from catalog.models import Dataset, DatasetFile
 from registry import events
 from registry.access import is_member, may_read_private
-from registry.context import now_of
 from registry.deadlines import china_date, china_midnight_utc
 from registry.enums import EntityKind, Openness, SubjectStatus
 from registry.models import DataProduct, Entity
-from storage.db import upgrade_to_write
+from storage.db import now_of, upgrade_to_write
 from storage.exceptions import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from storage.pagination import PageOf, paginate_by_id
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from auth.dependencies import AnyCaller, SignedIn
+from auth.dependencies import AnyCaller, DbSession, SignedIn
 from catalog import exchange
 from catalog.config import CatalogSettings
 from catalog.exchange_models import AccessGrant, AccessRequest, Listing
@@ -31,7 +31,6 @@ from catalog.exchange_schemas import (
     Reason,
     RequestState,
 )
-from registry.dependencies import ClockedSession
 from storage.db import new_session
 from storage.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -49,7 +48,7 @@ def _settings(request: Request) -> CatalogSettings:
 
 
 @router.post("/access-requests", response_model=AccessRequestPublic, status_code=201)
-def create_access_request(body: AccessRequestCreate, caller: SignedIn, session: ClockedSession) -> AccessRequest:
+def create_access_request(body: AccessRequestCreate, caller: SignedIn, session: DbSession) -> AccessRequest:
     """Apply for a conditional dataset or a registered product: one scenario per request."""
     return exchange.create_request(session, caller, body)
 
@@ -57,7 +56,7 @@ def create_access_request(body: AccessRequestCreate, caller: SignedIn, session: 
 @router.get("/access-requests", response_model=AccessRequestsPublic)
 def list_access_requests(
     caller: SignedIn,
-    session: ClockedSession,
+    session: DbSession,
     state: RequestState | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -72,14 +71,14 @@ def list_access_requests(
 
 
 @router.get("/access-requests/{request_id}", response_model=AccessRequestPublic)
-def get_access_request(request_id: str, caller: SignedIn, session: ClockedSession) -> AccessRequest:
+def get_access_request(request_id: str, caller: SignedIn, session: DbSession) -> AccessRequest:
     """One request, for its requester, its providing entity and the staff."""
     return exchange.visible_request(session, caller, request_id)
 
 
 @router.post("/access-requests/{request_id}/approve", response_model=AccessRequestPublic)
 def approve_access_request(
-    request_id: str, request: Request, caller: SignedIn, session: ClockedSession, body: Decision | None = None
+    request_id: str, request: Request, caller: SignedIn, session: DbSession, body: Decision | None = None
 ) -> AccessRequest:
     """The providing entity approves (optionally shortening the period and setting a quota); operators second."""
     return exchange.approve_request(
@@ -88,7 +87,7 @@ def approve_access_request(
 
 
 @router.post("/access-requests/{request_id}/reject", response_model=AccessRequestPublic)
-def reject_access_request(request_id: str, body: Reason, caller: SignedIn, session: ClockedSession) -> AccessRequest:
+def reject_access_request(request_id: str, body: Reason, caller: SignedIn, session: DbSession) -> AccessRequest:
     """The providing entity refuses, with a reason."""
     return exchange.reject_request(session, caller, request_id, body.reason)
 
@@ -99,7 +98,7 @@ def reject_access_request(request_id: str, body: Reason, caller: SignedIn, sessi
 @router.get("/grants", response_model=GrantsPublic)
 def list_grants(
     caller: SignedIn,
-    session: ClockedSession,
+    session: DbSession,
     state: GrantState | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -112,13 +111,13 @@ def list_grants(
 
 
 @router.get("/grants/{grant_id}", response_model=GrantPublic)
-def get_grant(grant_id: str, caller: SignedIn, session: ClockedSession) -> AccessGrant:
+def get_grant(grant_id: str, caller: SignedIn, session: DbSession) -> AccessGrant:
     """One grant, for its holder, its providing entity and the staff."""
     return exchange.visible_grant(session, caller, grant_id)
 
 
 @router.post("/grants/{grant_id}/revoke", response_model=GrantPublic)
-def revoke_grant(grant_id: str, body: Reason, caller: SignedIn, session: ClockedSession) -> AccessGrant:
+def revoke_grant(grant_id: str, body: Reason, caller: SignedIn, session: DbSession) -> AccessGrant:
     """The providing entity or an operator revokes a grant, with a reason."""
     return exchange.revoke_grant(session, caller, grant_id, body.reason)
 
@@ -144,7 +143,7 @@ def _csv_response(request: Request, caller: SignedIn, dataset_id: str | None) ->
 def list_downloads(
     request: Request,
     caller: SignedIn,
-    session: ClockedSession,
+    session: DbSession,
     dataset_id: Annotated[str | None, Query(max_length=26)] = None,
     format: Literal["json", "csv"] = "json",
     limit: Limit = DEFAULT_LIMIT,
@@ -171,7 +170,7 @@ def export_downloads(
 
 
 @router.post("/listings", response_model=ListingPublic, status_code=201)
-def create_listing(body: ListingCreate, request: Request, caller: SignedIn, session: ClockedSession) -> Listing:
+def create_listing(body: ListingCreate, request: Request, caller: SignedIn, session: DbSession) -> Listing:
     """List a registered product (otherwise 409: no registration, no trading), priced within the fee cap."""
     return exchange.create_listing(session, caller, body, fee_cap=_settings(request).listing_fee_cap)
 
@@ -179,7 +178,7 @@ def create_listing(body: ListingCreate, request: Request, caller: SignedIn, sess
 @router.get("/listings", response_model=ListingsPublic)
 def search_listings(
     caller: AnyCaller,
-    session: ClockedSession,
+    session: DbSession,
     q: Annotated[str | None, Query(max_length=200)] = None,
     state: ListingState | None = None,
     delivery_mode: DeliveryMode | None = None,
@@ -196,7 +195,7 @@ def search_listings(
 
 
 @router.get("/listings/{listing_id}", response_model=ListingPublic)
-def get_listing(listing_id: str, caller: AnyCaller, session: ClockedSession) -> Listing:
+def get_listing(listing_id: str, caller: AnyCaller, session: DbSession) -> Listing:
     """One listing; a suspended or delisted one only for its entity and the staff."""
     return exchange.visible_listing(session, caller, listing_id)
 
@@ -206,7 +205,7 @@ def change_listing(
     listing_id: str,
     action: Annotated[Literal["suspend", "relist", "delist"], Path()],
     caller: SignedIn,
-    session: ClockedSession,
+    session: DbSession,
     body: Reason | None = None,
 ) -> Listing:
     """Suspend, relist or delist a listing: its product's entity or the staff."""
@@ -217,7 +216,7 @@ def change_listing(
 
 
 @router.get("/disclosures/{entity_id}/{year}.csv", response_class=Response)
-def disclosure_csv(entity_id: str, year: int, session: ClockedSession) -> Response:
+def disclosure_csv(entity_id: str, year: int, session: DbSession) -> Response:
     """An operator entity's annual disclosure as CSV."""
     report = exchange.disclosure(session, entity_id, year)
     return Response(
@@ -228,6 +227,6 @@ def disclosure_csv(entity_id: str, year: int, session: ClockedSession) -> Respon
 
 
 @router.get("/disclosures/{entity_id}/{year}", response_model=DisclosurePublic)
-def disclosure(entity_id: str, year: int, session: ClockedSession) -> DisclosurePublic:
+def disclosure(entity_id: str, year: int, session: DbSession) -> DisclosurePublic:
     """An operator entity's annual disclosure: resources it may use, its products and services, their fees."""
     return exchange.disclosure(session, entity_id, year)

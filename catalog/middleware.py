@@ -160,16 +160,16 @@ class RequestMiddleware:
         state: dict[str, Any] = scope.get("state", {})
         if state.get("audited"):
             return
-        app = scope.get("app")
-        engine = getattr(getattr(app, "state", None), "engine", None)
-        if engine is None:
+        app_state: Any = getattr(scope.get("app"), "state", None)
+        if getattr(app_state, "engine", None) is None:  # the lifespan has not opened the database
             return
+        open_session = app_state.open_session
         caller = state.get("caller")
         if not isinstance(caller, Caller):
             client = scope.get("client")
             caller = Caller(request_id=state.get("request_id"), client_addr=client[0] if client else None)
         action = f"{scope['method']} {route}"
         try:
-            await anyio.to_thread.run_sync(record_failure, engine, caller, action, scope["path"], status)
+            await anyio.to_thread.run_sync(record_failure, open_session, caller, action, scope["path"], status)
         except Exception:  # the answer is already sent; a lost audit row must not hide the original outcome
             log.exception("could not write the audit row of a refused request")

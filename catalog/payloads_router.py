@@ -25,7 +25,6 @@ from auth.caller import Caller
 from auth.dependencies import AnyCaller, DbSession, SignedIn
 from catalog import exchange, payloads
 from catalog.models import DatasetFile
-from registry.dependencies import ClockedSession
 from storage.config import StorageSettings
 from storage.db import session_scope
 from storage.exceptions import DomainError, FieldProblem, InvalidInput, PayloadTooLarge
@@ -159,7 +158,7 @@ def list_files(dataset_id: str, caller: AnyCaller, session: DbSession) -> list[D
 
 @router.get("/api/v1/datasets/{dataset_id}/files/{file_id}/content", response_model=None)
 def download_file(
-    dataset_id: str, file_id: str, request: Request, caller: AnyCaller, session: ClockedSession
+    dataset_id: str, file_id: str, request: Request, caller: AnyCaller, session: DbSession
 ) -> Response:
     """Download a file: ranges, ETag and If-None-Match; on S3 a redirect to a short-lived URL; always recorded."""
     found = payloads.downloadable(session, caller, dataset_id, file_id)

@@ -11,12 +11,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
-from auth.dependencies import Staff
+from auth.dependencies import DbSession, Staff
 from registry import certificates, status_list, verifier
 from registry.certificates import CertificateRequest
-from registry.context import now_of
-from registry.dependencies import ClockedSession, RegistryConfig
+from registry.dependencies import RegistryConfig
 from registry.models import Certificate
+from storage.db import now_of
 from storage.exceptions import NotFound
 from storage.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -105,7 +105,7 @@ def _summary(certificate: Certificate, now: datetime) -> CertificateSummary:
 
 @router.post("/api/v1/certificates", response_model=CertificateBundle, status_code=status.HTTP_201_CREATED)
 def issue_certificate(
-    body: CertificateRequest, caller: Staff, session: ClockedSession, settings: RegistryConfig, request: Request
+    body: CertificateRequest, caller: Staff, session: DbSession, settings: RegistryConfig, request: Request
 ) -> CertificateBundle:
     """The registry's staff issue a certificate for a registered resource or product."""
     certificate = certificates.issue(session, caller, settings, _base_url(request), body)
@@ -114,7 +114,7 @@ def issue_certificate(
 
 @router.get("/api/v1/certificates", response_model=CertificatesPublic)
 def list_certificates(
-    session: ClockedSession,
+    session: DbSession,
     holder: Annotated[str | None, Query(max_length=26, description="entity id or USCC")] = None,
     subject_id: Annotated[str | None, Query(max_length=26)] = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -133,7 +133,7 @@ def list_certificates(
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
-def certificate_pdf_file(number: str, session: ClockedSession, request: Request) -> Response:
+def certificate_pdf_file(number: str, session: DbSession, request: Request) -> Response:
     """The printable A4 certificate, with a QR code to its verification page."""
     certificate = certificates.get_certificate(session, number)
     # Imported here: the PDF stack (fpdf2, fontTools, segno) costs ~50 MiB that most processes never need.
@@ -150,14 +150,14 @@ def certificate_pdf_file(number: str, session: ClockedSession, request: Request)
 
 
 @router.get("/api/v1/certificates/{number}", response_model=CertificateBundle)
-def read_certificate(number: str, session: ClockedSession) -> CertificateBundle:
+def read_certificate(number: str, session: DbSession) -> CertificateBundle:
     """The public bundle: the signed credential, its tlog proof and its status."""
     return _bundle(session, certificates.get_certificate(session, number))
 
 
 @router.post("/api/v1/certificates/{number}/revoke", response_model=CertificateBundle)
 def revoke_certificate(
-    number: str, body: RevocationRequest, caller: Staff, session: ClockedSession
+    number: str, body: RevocationRequest, caller: Staff, session: DbSession
 ) -> CertificateBundle:
     """The registry's staff revoke a certificate, stating why."""
     return _bundle(session, certificates.revoke(session, caller, number, body.reason))
@@ -167,7 +167,7 @@ def revoke_certificate(
 
 
 @router.get("/status/certificates", responses={200: {"content": {"application/json": {}}}})
-def certificate_status_list(session: ClockedSession) -> JSONResponse:
+def certificate_status_list(session: DbSession) -> JSONResponse:
     """The newest signed Bitstring Status List credential of certificates."""
     latest = status_list.latest_version(session)
     if latest is None:
@@ -298,7 +298,7 @@ def _html(view: dict[str, Any]) -> str:
 
 
 @router.get("/verify/{number}", response_class=HTMLResponse, responses={200: {"content": {"application/json": {}}}})
-def verify_page(number: str, request: Request, session: ClockedSession) -> Response:
+def verify_page(number: str, request: Request, session: DbSession) -> Response:
     """The public verification page: HTML for people, JSON when asked for by Accept."""
     try:
         certificate = certificates.get_certificate(session, number)

@@ -28,7 +28,7 @@ from auth.caller import SYSTEM, Caller
 from registry import events, log, status_list
 from registry.codes import make_certificate_number, parse_certificate_number
 from registry.config import RegistrySettings
-from registry.context import keyring_of, now_of
+from registry.context import keyring_of
 from registry.counters import next_value
 from registry.credentials import did_key_verification_method, sign_credential
 from registry.deadlines import china_date, china_midnight_utc
@@ -46,6 +46,7 @@ from registry.keys import ISSUER, public_key_of
 from registry.models import Certificate, Entity, LogEntry, Registration, StatusListVersion
 from registry.subjects import Subject, load_subject
 from registry.tlog_proof import format_tlog_proof
+from storage.db import now_of
 from storage.exceptions import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from storage.pagination import PageOf, paginate_by_id
 

@@ -1,7 +1,7 @@
-"""What a registry use case needs from its request besides the session: the time and the signing keys.
+"""The signing keys a registry use case signs with, carried by its session.
 
-Both ride on ``session.info`` so that deep helpers (deadlines, the log) read the same values as the use case
-that called them, and tests can move the clock.
+The keys ride on ``session.info``, like the session's clock (``storage.db.now_of``), so that deep helpers (the
+log, certificates, status lists) sign with the keys of the use case that called them.
 """
 
 from __future__ import annotations
@@ -11,24 +11,24 @@ from datetime import datetime
 from sqlmodel import Session
 
 from registry.keys import KeyRing
+from storage.db import set_now
+
+_KEYRING = "keyring"
 
 
-def bind(session: Session, now: datetime, keyring: KeyRing) -> Session:
-    """Fix the moment the use case runs at and the keys it signs with."""
-    session.info["now"] = now
-    session.info["keyring"] = keyring
+def with_keyring(session: Session, keyring: KeyRing) -> Session:
+    """Give the session the keys its use cases sign with."""
+    session.info[_KEYRING] = keyring
     return session
 
 
-def now_of(session: Session) -> datetime:
-    """The moment the use case runs at."""
-    now = session.info.get("now")
-    assert isinstance(now, datetime), "call registry.context.bind(session, now, keyring) before a use case"
-    return now
+def bind(session: Session, now: datetime, keyring: KeyRing) -> Session:
+    """Fix the moment a session's use case runs at and the keys it signs with (jobs outside a request)."""
+    return with_keyring(set_now(session, now), keyring)
 
 
 def keyring_of(session: Session) -> KeyRing:
     """The keys the use case signs with."""
-    keyring = session.info.get("keyring")
-    assert isinstance(keyring, KeyRing), "call registry.context.bind(session, now, keyring) before a use case"
+    keyring = session.info.get(_KEYRING)
+    assert isinstance(keyring, KeyRing), "open the session with the app's keys (registry.context.with_keyring)"
     return keyring

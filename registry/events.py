@@ -8,7 +8,8 @@ from typing import Any
 from sqlmodel import Session
 
 from registry import log
-from registry.context import keyring_of, now_of
+from registry.context import keyring_of
+from storage.db import now_of
 
 
 def emit(session: Session, kind: str, subject: str, body: dict[str, Any], at: datetime | None = None) -> int:

@@ -6,12 +6,12 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from registry.config import RegistrySettings
-from registry.context import now_of
 from registry.deadlines import china_date
 from registry.enums import RegistrationState, RegistrationType
 from registry.models import DataProduct, DataResource, Entity, Registration
 from registry.registrations import tick
 from registry.schemas import NoticePublic, NoticesPublic
+from storage.db import now_of
 from storage.pagination import check_limit, decode_cursor, encode_cursor
 
 

@@ -9,7 +9,7 @@ registry event and the audit row together.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import update
@@ -23,7 +23,6 @@ from registry import events
 from registry.access import is_member, may_read_private
 from registry.codes import make_registration_code, new_query_code
 from registry.config import RegistrySettings
-from registry.context import now_of
 from registry.counters import next_value
 from registry.deadlines import accept_by, china_date, notice_period, working_calendar
 from registry.enums import (
@@ -47,7 +46,7 @@ from registry.models import (
 from registry.schemas import ProductFields, RegistrationCreate, ResourceFields
 from registry.subjects import Subject, column_value, load_subject, product_fields, resource_fields, validate_fields
 from registry.workdays import DateResult
-from storage.db import upgrade_to_write
+from storage.db import now_of, upgrade_to_write
 from storage.exceptions import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from storage.pagination import PageOf, paginate_by_id
 
@@ -139,7 +138,6 @@ def calendar_note(registration: Registration) -> str | None:
 def list_registrations(
     session: Session,
     caller: Caller,
-    now: datetime,
     *,
     state: RegistrationState | None,
     overdue: bool,
@@ -158,7 +156,8 @@ def list_registrations(
     if subject_id:
         statement = statement.where(Registration.subject_id == subject_id)
     if overdue:
-        statement = statement.where(Registration.state == S.submitted, col(Registration.accept_by) < china_date(now))
+        today = china_date(now_of(session))
+        statement = statement.where(Registration.state == S.submitted, col(Registration.accept_by) < today)
     return paginate_by_id(session, statement, Registration.id, limit=limit, cursor=cursor, newest_first=False)
 
 

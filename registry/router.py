@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 from sqlmodel import Session, col, delete, select
 
 from auth import audit
 from auth.caller import Caller
-from auth.dependencies import AnyCaller, SignedIn, Staff
+from auth.dependencies import AnyCaller, DbSession, SignedIn, Staff
 from registry import entities, notices, registrations, subjects
-from registry.dependencies import ClockedSession, RegistryConfig
+from registry.dependencies import RegistryConfig
 from registry.enums import EntityStatus, RegistrationState, SubjectType
 from registry.models import CalendarOverride, DataProduct, DataResource, Registration
 from registry.schemas import (
@@ -53,7 +53,7 @@ def _entity_view(entity: object, private: bool) -> EntityPublic:
 
 
 @router.post("/entities", response_model=EntityDetail, status_code=status.HTTP_201_CREATED)
-def create_entity(body: EntityCreate, caller: SignedIn, session: ClockedSession) -> EntityDetail:
+def create_entity(body: EntityCreate, caller: SignedIn, session: DbSession) -> EntityDetail:
     """Register an entity (pending until the registry verifies it)."""
     return EntityDetail.model_validate(entities.create_entity(session, caller, body))
 
@@ -61,7 +61,7 @@ def create_entity(body: EntityCreate, caller: SignedIn, session: ClockedSession)
 @router.get("/entities", response_model=EntitiesPublic)
 def search_entities(
     caller: AnyCaller,
-    session: ClockedSession,
+    session: DbSession,
     q: Annotated[str | None, Query(max_length=200)] = None,
     status: EntityStatus | None = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -75,7 +75,7 @@ def search_entities(
 
 
 @router.get("/entities/{entity_id}", response_model=EntityDetail | EntityPublic)
-def read_entity(entity_id: str, caller: AnyCaller, session: ClockedSession) -> EntityPublic:
+def read_entity(entity_id: str, caller: AnyCaller, session: DbSession) -> EntityPublic:
     """An entity; contact details only for its members and the staff."""
     entity, private = entities.visible_entity(session, caller, entity_id)
     return _entity_view(entity, private)
@@ -83,7 +83,7 @@ def read_entity(entity_id: str, caller: AnyCaller, session: ClockedSession) -> E
 
 @router.post("/entities/{entity_id}/verify", response_model=EntityDetail)
 def verify_entity(
-    entity_id: str, caller: Staff, session: ClockedSession, body: EntityStatusChange | None = None
+    entity_id: str, caller: Staff, session: DbSession, body: EntityStatusChange | None = None
 ) -> EntityDetail:
     """The registry verifies an entity."""
     reason = body.reason if body else None
@@ -91,7 +91,7 @@ def verify_entity(
 
 
 @router.post("/entities/{entity_id}/suspend", response_model=EntityDetail)
-def suspend_entity(entity_id: str, body: EntityStatusChange, caller: Staff, session: ClockedSession) -> EntityDetail:
+def suspend_entity(entity_id: str, body: EntityStatusChange, caller: Staff, session: DbSession) -> EntityDetail:
     """The registry suspends an entity, stating why."""
     return EntityDetail.model_validate(
         entities.set_status(session, caller, entity_id, EntityStatus.suspended, body.reason)
@@ -102,13 +102,13 @@ def suspend_entity(entity_id: str, body: EntityStatusChange, caller: Staff, sess
 
 
 @router.post("/resources", response_model=ResourcePublic, status_code=status.HTTP_201_CREATED)
-def create_resource(body: ResourceCreate, caller: SignedIn, session: ClockedSession) -> DataResource:
+def create_resource(body: ResourceCreate, caller: SignedIn, session: DbSession) -> DataResource:
     """A new draft data resource."""
     return subjects.create_resource(session, caller, body)
 
 
 @router.get("/resources/{resource_id}", response_model=ResourcePublic)
-def read_resource(resource_id: str, caller: AnyCaller, session: ClockedSession) -> DataResource:
+def read_resource(resource_id: str, caller: AnyCaller, session: DbSession) -> DataResource:
     """A data resource: registered ones are public, drafts only for their entity and the staff."""
     resource = subjects.visible_subject(session, caller, SubjectType.resource, resource_id)
     assert isinstance(resource, DataResource)
@@ -116,13 +116,13 @@ def read_resource(resource_id: str, caller: AnyCaller, session: ClockedSession) 
 
 
 @router.patch("/resources/{resource_id}", response_model=ResourcePublic)
-def update_resource(resource_id: str, body: ResourceUpdate, caller: SignedIn, session: ClockedSession) -> DataResource:
+def update_resource(resource_id: str, body: ResourceUpdate, caller: SignedIn, session: DbSession) -> DataResource:
     """Edit a draft resource."""
     return subjects.update_resource(session, caller, resource_id, body)
 
 
 @router.get("/resources/{resource_id}/versions", response_model=list[SubjectVersionPublic])
-def resource_versions(resource_id: str, caller: AnyCaller, session: ClockedSession) -> list[SubjectVersionPublic]:
+def resource_versions(resource_id: str, caller: AnyCaller, session: DbSession) -> list[SubjectVersionPublic]:
     """Every registered version of a resource, oldest first."""
     subjects.visible_subject(session, caller, SubjectType.resource, resource_id)
     versions = subjects.subject_versions(session, SubjectType.resource, resource_id)
@@ -130,13 +130,13 @@ def resource_versions(resource_id: str, caller: AnyCaller, session: ClockedSessi
 
 
 @router.post("/products", response_model=ProductPublic, status_code=status.HTTP_201_CREATED)
-def create_product(body: ProductCreate, caller: SignedIn, session: ClockedSession) -> DataProduct:
+def create_product(body: ProductCreate, caller: SignedIn, session: DbSession) -> DataProduct:
     """A new draft data product or service."""
     return subjects.create_product(session, caller, body)
 
 
 @router.get("/products/{product_id}", response_model=ProductPublic)
-def read_product(product_id: str, caller: AnyCaller, session: ClockedSession) -> DataProduct:
+def read_product(product_id: str, caller: AnyCaller, session: DbSession) -> DataProduct:
     """A data product: registered ones are public, drafts only for their entity and the staff."""
     product = subjects.visible_subject(session, caller, SubjectType.product, product_id)
     assert isinstance(product, DataProduct)
@@ -144,7 +144,7 @@ def read_product(product_id: str, caller: AnyCaller, session: ClockedSession) ->
 
 
 @router.get("/products/{product_id}/versions", response_model=list[SubjectVersionPublic])
-def product_versions(product_id: str, caller: AnyCaller, session: ClockedSession) -> list[SubjectVersionPublic]:
+def product_versions(product_id: str, caller: AnyCaller, session: DbSession) -> list[SubjectVersionPublic]:
     """Every registered version of a product, oldest first."""
     subjects.visible_subject(session, caller, SubjectType.product, product_id)
     versions = subjects.subject_versions(session, SubjectType.product, product_id)
@@ -170,7 +170,7 @@ def registration_view(
 
 
 @router.post("/registrations", response_model=RegistrationPublic, status_code=status.HTTP_201_CREATED)
-def create_registration(body: RegistrationCreate, caller: SignedIn, session: ClockedSession) -> RegistrationPublic:
+def create_registration(body: RegistrationCreate, caller: SignedIn, session: DbSession) -> RegistrationPublic:
     """A draft application to register, change, correct or cancel a resource or product."""
     registration = registrations.create_registration(session, caller, body)
     return registration_view(session, caller, registration)
@@ -178,9 +178,8 @@ def create_registration(body: RegistrationCreate, caller: SignedIn, session: Clo
 
 @router.get("/registrations", response_model=RegistrationsPublic)
 def list_registrations(
-    request: Request,
     caller: SignedIn,
-    session: ClockedSession,
+    session: DbSession,
     state: RegistrationState | None = None,
     overdue: bool = False,
     subject_id: str | None = None,
@@ -191,7 +190,6 @@ def list_registrations(
     page = registrations.list_registrations(
         session,
         caller,
-        request.app.state.clock(),
         state=state,
         overdue=overdue,
         subject_id=subject_id,
@@ -207,7 +205,7 @@ def list_registrations(
 
 @router.get("/registrations/{registration_id}", response_model=RegistrationPublic)
 def read_registration(
-    registration_id: str, caller: SignedIn, session: ClockedSession, settings: RegistryConfig
+    registration_id: str, caller: SignedIn, session: DbSession, settings: RegistryConfig
 ) -> RegistrationPublic:
     """State, deadlines and full history; a notice that has ended completes on this read."""
     registration = registrations.visible_registration(session, caller, registration_id)
@@ -217,7 +215,7 @@ def read_registration(
 
 @router.post("/registrations/{registration_id}/objections", response_model=ObjectionPublic, status_code=201)
 def file_objection(
-    registration_id: str, body: ObjectionCreate, caller: SignedIn, session: ClockedSession, settings: RegistryConfig
+    registration_id: str, body: ObjectionCreate, caller: SignedIn, session: DbSession, settings: RegistryConfig
 ) -> ObjectionPublic:
     """Object to a registration during its public notice."""
     objection = registrations.file_objection(session, caller, settings, registration_id, body.reason)
@@ -226,7 +224,7 @@ def file_objection(
 
 @router.post("/registrations/{registration_id}/resolve-objection", response_model=RegistrationPublic)
 def resolve_objection(
-    registration_id: str, body: ObjectionResolution, caller: SignedIn, session: ClockedSession, settings: RegistryConfig
+    registration_id: str, body: ObjectionResolution, caller: SignedIn, session: DbSession, settings: RegistryConfig
 ) -> RegistrationPublic:
     """Uphold or dismiss an objection."""
     registration = registrations.resolve_objection(
@@ -240,7 +238,7 @@ def take_step(
     registration_id: str,
     action: str,
     caller: SignedIn,
-    session: ClockedSession,
+    session: DbSession,
     settings: RegistryConfig,
     body: StepRequest | None = None,
 ) -> RegistrationPublic:
@@ -264,7 +262,7 @@ def take_step(
 
 @router.get("/notices", response_model=NoticesPublic)
 def notice_board(
-    session: ClockedSession,
+    session: DbSession,
     settings: RegistryConfig,
     limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
@@ -277,7 +275,7 @@ def notice_board(
 
 
 @router.get("/calendar/{year}", response_model=CalendarYear)
-def read_calendar(year: int, caller: Staff, session: ClockedSession) -> CalendarYear:
+def read_calendar(year: int, caller: Staff, session: DbSession) -> CalendarYear:
     """The operators' holiday table for a year."""
     rows = session.exec(
         select(CalendarOverride).where(
@@ -291,7 +289,7 @@ def read_calendar(year: int, caller: Staff, session: ClockedSession) -> Calendar
 
 
 @router.put("/calendar/{year}", response_model=CalendarYear)
-def replace_calendar(year: int, body: CalendarYear, caller: Staff, session: ClockedSession) -> CalendarYear:
+def replace_calendar(year: int, body: CalendarYear, caller: Staff, session: DbSession) -> CalendarYear:
     """Replace the operators' holiday table for a year (on top of the official one)."""
     problems = [
         FieldProblem(f"{kind}[{i}]", f"{day} is not in {year}")

@@ -25,11 +25,12 @@ import rfc8785
 from sqlmodel import Session, col, select
 
 from registry import events, log
-from registry.context import keyring_of, now_of
+from registry.context import keyring_of
 from registry.counters import next_value
 from registry.credentials import did_key_verification_method, sign_credential
 from registry.keys import ISSUER, public_key_of
 from registry.models import Certificate, StatusListVersion
+from storage.db import now_of
 from storage.exceptions import NotFound
 
 CERTIFICATES = "certificates"

@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from storage.objects import ObjectStore, open_object_store
+from storage.objects import ObjectStore
+from storage.stores import open_object_store
 
 
 def default_storage_url() -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+from weakref import WeakKeyDictionary
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +17,18 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from storage.exceptions import ServiceUnavailable
+from storage.types import utcnow
+
+# Where a session's use cases read the time from: the wall clock, or a test's clock it can move.
+Clock = Callable[[], datetime]
+
+
+class SessionFactory(Protocol):
+    """Opens a session for one use case (the app's: on its database, with its clock and keys)."""
+
+    def __call__(self, *, write: bool = True) -> Session:
+        """A new session; a reader when write is false."""
+        ...
 
 
 def _default_database_url() -> str:
@@ -128,18 +143,51 @@ def checkpoint(engine: Engine) -> None:
         raw.close()
 
 
+# The two option engines of each engine (they share its pool), made once rather than once per session.
+_BINDS: WeakKeyDictionary[Engine, dict[bool, Engine]] = WeakKeyDictionary()
+_BINDS_LOCK = threading.Lock()
+
+# Where a session keeps its clock, and the moment its use case runs at once read (see `now_of`).
+_CLOCK = "clock"
+_NOW = "now"
+
+
 def _bind(engine: Engine, write: bool) -> Engine:
-    # Option engines share the pool; make the two once per engine instead of once per session.
-    binds: dict[bool, Engine] | None = engine.__dict__.get("_pdr_binds")
+    binds = _BINDS.get(engine)
     if binds is None:
-        binds = {True: engine.execution_options(**WRITE), False: engine.execution_options(**READ)}
-        engine.__dict__["_pdr_binds"] = binds
+        with _BINDS_LOCK:
+            binds = _BINDS.setdefault(
+                engine, {True: engine.execution_options(**WRITE), False: engine.execution_options(**READ)}
+            )
     return binds[write]
 
 
-def new_session(engine: Engine, *, write: bool = True) -> Session:
-    """A session for reading, or for reading and writing (the default)."""
-    return Session(_bind(engine, write), expire_on_commit=False)
+def new_session(engine: Engine, *, write: bool = True, clock: Clock = utcnow) -> Session:
+    """A session for reading, or for reading and writing (the default), whose use cases read time from clock."""
+    session = Session(_bind(engine, write), expire_on_commit=False)
+    session.info["write"] = write
+    session.info[_CLOCK] = clock
+    return session
+
+
+def now_of(session: Session) -> datetime:
+    """The moment the session's use case runs at: read from the session's clock the first time, then fixed.
+
+    Every use case takes "now" from here, never from the wall clock, so that a test (or an operator's replay)
+    can move time for the whole service by handing the app another clock.
+    """
+    now = session.info.get(_NOW)
+    if now is None:
+        clock: Clock = session.info.get(_CLOCK, utcnow)
+        now = session.info[_NOW] = clock()
+    assert isinstance(now, datetime)
+    return now
+
+
+def set_now(session: Session, now: datetime) -> Session:
+    """Fix the moment the session's use case runs at (jobs outside a request, and tests)."""
+    session.info[_NOW] = now
+    return session
 
 
 def upgrade_to_write(session: Session) -> None:
@@ -159,11 +207,10 @@ def upgrade_to_write(session: Session) -> None:
 
 
 @contextmanager
-def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+def session_scope(engine: Engine, *, write: bool = True, clock: Clock = utcnow) -> Iterator[Session]:
     """A session whose uncommitted work is rolled back when the block ends (closing does it).
 
     Objects stay readable after the block: commits do not expire them, and closing detaches them as loaded.
     """
-    with new_session(engine, write=write) as session:
-        session.info["write"] = write
+    with new_session(engine, write=write, clock=clock) as session:
         yield session

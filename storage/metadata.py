@@ -1,22 +1,6 @@
-"""The one SQLModel metadata that migrations and drift checks compare against."""
+"""What the migrations' drift checks leave out: the hand-made full-text tables and indexes no model describes."""
 
 from __future__ import annotations
-
-import importlib
-
-from sqlalchemy import MetaData
-from sqlmodel import SQLModel
-
-# Every package's table module, imported lazily so that nothing loads at import time.
-MODEL_MODULES = ("auth.models", "registry.models", "catalog.models", "catalog.exchange_models")
-
-
-def target_metadata() -> MetaData:
-    """Import every table module and return the shared metadata."""
-    for name in MODEL_MODULES:
-        importlib.import_module(name)
-    return SQLModel.metadata
-
 
 # The catalog's full-text index is engine-specific (an FTS5 table and its shadow tables on SQLite, a tsvector
 # table on PostgreSQL); migrations create it by hand and no model describes it.

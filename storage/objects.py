@@ -317,26 +317,3 @@ def hash_chunks(chunks: Iterable[bytes]) -> str:
     for chunk in chunks:
         digest.update(chunk)
     return digest.hexdigest()
-
-
-# --- selection by URL -------------------------------------------------------------------------------
-
-
-def open_object_store(
-    url: str, *, access_key: str | None, secret_key: str | None, region: str | None = None
-) -> ObjectStore:
-    """Build the store a URL names: file:///abs/path or s3://bucket/prefix?endpoint=host:port&secure=."""
-    # Imported here because both backends import this module for the shared types.
-    from storage.filestore import FileObjectStore, parse_file_url
-    from storage.s3store import S3ObjectStore
-
-    scheme, _, _ = url.partition(":")
-    scheme = scheme.lower()
-    if scheme == "file":
-        return FileObjectStore(parse_file_url(url))
-    if scheme == "s3":
-        return S3ObjectStore.from_url(url, access_key=access_key, secret_key=secret_key, region=region)
-    raise ValueError(
-        "unsupported object store URL: allowed schemes are file (file:///absolute/path) and "
-        "s3 (s3://bucket/prefix?endpoint=host:port&secure=false)"
-    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from storage.metadata import include_name, target_metadata
+from storage.metadata import include_name
 
 engine = context.config.attributes.get("engine")
 if not isinstance(engine, Engine):
@@ -14,7 +14,6 @@ if not isinstance(engine, Engine):
 with engine.connect() as connection:
     context.configure(
         connection=connection,
-        target_metadata=target_metadata(),
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         include_name=include_name,

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from minio import Minio
 
-from storage.objects import ObjectStore, open_object_store
+from storage.objects import ObjectStore
+from storage.stores import open_object_store
 from tests.s3_server import S3_ACCESS_KEY, S3_PREFIX, S3_REGION, S3_SECRET_KEY, s3_url
 
 

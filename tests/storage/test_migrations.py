@@ -8,7 +8,8 @@ from sqlalchemy import Engine, inspect
 
 from storage import migrate
 from storage.db import DatabaseSettings, make_engine
-from storage.metadata import include_name, target_metadata
+from catalog.tables import metadata
+from storage.metadata import include_name
 
 
 def test_empty_database_upgrades_to_head(database_url: str) -> None:
@@ -24,7 +25,7 @@ def test_empty_database_upgrades_to_head(database_url: str) -> None:
 def test_tables_match_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"include_name": include_name})
-        differences = compare_metadata(context, target_metadata())
+        differences = compare_metadata(context, metadata())
     assert differences == []
 
 

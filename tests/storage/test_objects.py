@@ -27,8 +27,8 @@ from storage.objects import (
     StorageUnavailable,
     StoredObject,
     content_disposition,
-    open_object_store,
 )
+from storage.stores import open_object_store
 from tests.storage.conftest import (
     S3_ACCESS_KEY,
     S3_PREFIX,
