@@ -27,11 +27,11 @@ from sqlalchemy.engine import make_url
 from auth.caller import Caller
 from auth.models import Role
 from registry import certificates, keys
-from registry.certificates import CertificateRequest
 from registry.config import RegistrySettings
 from registry.context import bind
 from registry.credentials import did_key_verification_method, sign_credential
 from registry.models import DataResource, Entity, Registration
+from registry.schemas import CertificateRequest
 from storage import migrate
 from storage.db import DatabaseSettings, make_engine, session_scope
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
-from typing import Any
 
 import segno
 from fontTools.ttLib import TTCollection  # type: ignore[import-untyped]
 from fpdf import FPDF
 from fpdf.enums import Align, WrapMode, XPos, YPos
+from noto_cjk_sans_otc import FONT_PATH  # type: ignore[import-untyped]
 
-from registry.certificates import EXPIRED, REVOKED_STATUS, describe_rights
+from registry.certificate_credential import EXPIRED, REVOKED_STATUS, describe_rights
 from registry.deadlines import china_date
 from registry.models import Certificate
 
@@ -33,8 +33,6 @@ TRUNCATED = "……（全文见核验页 full text on the verification page）"
 
 def font_path() -> str:
     """The Noto Sans CJK collection installed with the project."""
-    from noto_cjk_sans_otc import FONT_PATH  # type: ignore[import-untyped]
-
     return str(FONT_PATH)
 
 
@@ -96,19 +94,19 @@ def _day(moment: datetime) -> str:
     return f"{day.year}年{day.month}月{day.day}日 ({day.isoformat()})"
 
 
-def render(certificate: Certificate, verify_url: str, status: str) -> bytes:
-    """The certificate as a one-page A4 PDF."""
-    credential: dict[str, Any] = certificate.credential
-    holder = credential.get("credentialSubject", {})
-    data = holder.get("registeredData", {})
+def _document(number: str) -> FPDF:
+    """An empty A4 page with the embedded font."""
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=False)
-    pdf.set_title(f"数据产权登记证书 {certificate.number}")
+    pdf.set_title(f"数据产权登记证书 {number}")
     pdf.set_creator("pdr")
     pdf.add_font(FONT_FAMILY, fname=font_path(), collection_font_number=_font_number())
     pdf.add_page()
+    return pdf
 
-    # Frame
+
+def _frame_and_title(pdf: FPDF, number: str) -> None:
+    """The double frame, the bilingual title and the certificate number."""
     pdf.set_draw_color(*ACCENT)
     pdf.set_line_width(1.2)
     pdf.rect(10, 10, 190, 277)
@@ -125,11 +123,16 @@ def render(certificate: Certificate, verify_url: str, status: str) -> bytes:
     pdf.set_text_color(*INK)
     pdf.set_font(FONT_FAMILY, size=11)
     pdf.set_x(20)
-    pdf.cell(170, 9, f"证书编号 Certificate No.  {certificate.number}", align=Align.C)
+    pdf.cell(170, 9, f"证书编号 Certificate No.  {number}", align=Align.C)
 
+
+def _field_rows(certificate: Certificate) -> list[tuple[str, str, str]]:
+    """(Chinese label, English label, value) for each field the certificate shows."""
+    holder = certificate.credential.get("credentialSubject", {})
+    data = holder.get("registeredData", {})
     subject_zh, subject_en = SUBJECT_LABELS.get(str(data.get("subjectType")), ("登记对象", "Registered data"))
     rights = describe_rights(certificate.rights)
-    rows: list[tuple[str, str, str]] = [
+    return [
         ("持有人", "Holder", str(holder.get("name", ""))),
         ("统一社会信用代码", "USCC", str(holder.get("uscc", ""))),
         (f"{subject_zh}名称", f"{subject_en}", str(data.get("name", ""))),
@@ -140,6 +143,10 @@ def render(certificate: Certificate, verify_url: str, status: str) -> bytes:
         ("有效期", "Valid", f"{_day(certificate.valid_from)} 至 to {_day(certificate.valid_until)}"),
         ("发证日期", "Issued on", _day(certificate.valid_from)),
     ]
+
+
+def _fields(pdf: FPDF, rows: list[tuple[str, str, str]]) -> None:
+    """The table of fields, its font made small enough (and its longest value cut) to end above TABLE_BOTTOM."""
     label_w, value_w, left, top = 48.0, 122.0, 20.0, 62.0
     size, rows = _fit(pdf, rows, value_w, TABLE_BOTTOM - top)
     line_h = size * 0.57
@@ -163,7 +170,9 @@ def render(certificate: Certificate, verify_url: str, status: str) -> bytes:
         y += height
         pdf.line(left, y, left + label_w + value_w, y)
 
-    # Issuing body, QR code and the cryptographic details.
+
+def _qr_code(pdf: FPDF, verify_url: str) -> None:
+    """The QR code to the verification page, with its caption."""
     qr_size = 38.0
     qr_x, qr_y = 152.0, 214.0
     _qr(pdf, verify_url, qr_x, qr_y, qr_size)
@@ -172,6 +181,9 @@ def render(certificate: Certificate, verify_url: str, status: str) -> bytes:
     pdf.set_xy(qr_x - 6, qr_y + qr_size + 1)
     pdf.cell(qr_size + 12, 4, "扫码核验 Scan to verify", align=Align.C)
 
+
+def _issuer(pdf: FPDF, certificate: Certificate, verify_url: str) -> None:
+    """The issuing body and the cryptographic details: signature, log entry, digest and verification URL."""
     pdf.set_text_color(*INK)
     pdf.set_font(FONT_FAMILY, size=11)
     pdf.set_xy(20, 216)
@@ -185,21 +197,35 @@ def render(certificate: Certificate, verify_url: str, status: str) -> bytes:
         f"本证书为带 eddsa-jcs-2022 签名的 W3C 可验证凭证，签发事件记录于透明日志第 {certificate.log_index} 条。\n"
         f"A W3C Verifiable Credential signed with eddsa-jcs-2022; its issuance is entry {certificate.log_index} "
         f"of the registry's transparency log.\n"
-        f"Issuer: {credential.get('issuer', '')}\n"
+        f"Issuer: {certificate.credential.get('issuer', '')}\n"
         f"SHA-256 (RFC 8785): {certificate.credential_sha256}\n"
         f"{verify_url}"
     )
     pdf.set_xy(20, 232)
     pdf.multi_cell(125, 3.6, details, wrapmode=WrapMode.CHAR, align=Align.L)
 
-    if status in (REVOKED_STATUS, EXPIRED):
-        stamp = "已撤销 REVOKED" if status == REVOKED_STATUS else "已过期 EXPIRED"
-        pdf.set_text_color(*ACCENT)
-        pdf.set_draw_color(*ACCENT)
-        pdf.set_line_width(0.8)
-        pdf.set_font(FONT_FAMILY, size=22)
-        pdf.set_fill_color(255, 255, 255)
-        with pdf.rotation(18, x=105, y=150), pdf.local_context(fill_opacity=0.85):
-            pdf.set_xy(55, 142)
-            pdf.cell(100, 16, stamp, border=1, align=Align.C, fill=True)
+
+def _stamp(pdf: FPDF, status: str) -> None:
+    """A slanted REVOKED or EXPIRED stamp across the page; nothing on a valid certificate."""
+    if status not in (REVOKED_STATUS, EXPIRED):
+        return
+    stamp = "已撤销 REVOKED" if status == REVOKED_STATUS else "已过期 EXPIRED"
+    pdf.set_text_color(*ACCENT)
+    pdf.set_draw_color(*ACCENT)
+    pdf.set_line_width(0.8)
+    pdf.set_font(FONT_FAMILY, size=22)
+    pdf.set_fill_color(255, 255, 255)
+    with pdf.rotation(18, x=105, y=150), pdf.local_context(fill_opacity=0.85):
+        pdf.set_xy(55, 142)
+        pdf.cell(100, 16, stamp, border=1, align=Align.C, fill=True)
+
+
+def render(certificate: Certificate, verify_url: str, status: str) -> bytes:
+    """The certificate as a one-page A4 PDF."""
+    pdf = _document(certificate.number)
+    _frame_and_title(pdf, certificate.number)
+    _fields(pdf, _field_rows(certificate))
+    _qr_code(pdf, verify_url)
+    _issuer(pdf, certificate, verify_url)
+    _stamp(pdf, status)
     return bytes(pdf.output())

@@ -3,8 +3,8 @@
 A certificate is issued by the registry's staff for a registered resource or product. The credential is
 signed with the active issuer key, its RFC 8785 SHA-256 goes into a ``certificate.issued`` log event, and the
 row keeps the credential and the event's log index. Everything in that event is derived from the credential
-alone (see :func:`issued_event`), so an offline verifier rebuilds the leaf from the credential it holds and
-checks its inclusion under a signed checkpoint: changing one byte of the credential breaks the proof.
+alone (see :mod:`registry.certificate_credential`), so an offline verifier rebuilds the leaf from the credential it
+holds and checks its inclusion under a signed checkpoint: changing one byte of the credential breaks the proof.
 
 Revocation sets the certificate's bit in the Bitstring Status List (a new signed, logged version of the list)
 and logs ``certificate.revoked``. A cancellation registration revokes its subject's certificates the same way,
@@ -13,19 +13,30 @@ in the transaction that registers it.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from auth import audit
 from auth.caller import SYSTEM, Caller
 from registry import events, log, status_list
+from registry.certificate_credential import (
+    CERTIFICATE_TYPE,
+    HOLDER_TYPE,
+    REVOKED,
+    REVOKED_STATUS,
+    RIGHTS,
+    SUBJECT_TYPES,
+    certificate_id,
+    context_url,
+    holder_and_subject,
+    issued_event,
+    rfc3339,
+    status_of,
+)
 from registry.codes import make_certificate_number, parse_certificate_number
 from registry.config import RegistrySettings
 from registry.context import keyring_of
@@ -43,42 +54,14 @@ from registry.enums import (
     SubjectType,
 )
 from registry.keys import ISSUER, public_key_of
-from registry.models import Certificate, Entity, LogEntry, Registration, StatusListVersion
+from registry.models import Certificate, Entity, Registration
+from registry.schemas import CertificateRequest, CertificateSummary
+from registry.status_list import Allocation
 from registry.subjects import Subject, load_subject
 from registry.tlog_proof import format_tlog_proof
 from storage.db import now_of
 from storage.exceptions import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from storage.pagination import PageOf, paginate_by_id
-
-ISSUED = "certificate.issued"
-REVOKED = "certificate.revoked"
-CERTIFICATE_TYPE = "DataPropertyRightCertificate"
-HOLDER_TYPE = "DataPropertyRightHolder"
-ID_PREFIX = "urn:pdr:certificate:"
-VALID = "valid"
-REVOKED_STATUS = "revoked"
-EXPIRED = "expired"
-
-# The "three rights" of the Data Twenty Articles (数据二十条), in their canonical order.
-RIGHTS: dict[str, tuple[str, str]] = {
-    "holding": ("数据资源持有权", "Data resource holding right"),
-    "processing_use": ("数据加工使用权", "Data processing and use right"),
-    "product_operating": ("数据产品经营权", "Data product operating right"),
-}
-SUBJECT_TYPES = {SubjectType.resource: "DataResource", SubjectType.product: "DataProduct"}
-
-
-class CertificateRequest(BaseModel):
-    """What staff send to issue a certificate: the registration or the subject, the rights and the scope."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    registration_id: str | None = Field(default=None, max_length=26)
-    resource_id: str | None = Field(default=None, max_length=26)
-    product_id: str | None = Field(default=None, max_length=26)
-    rights: list[str] = Field(max_length=10)
-    scope: str = Field(min_length=1, max_length=2000)
-    authorisation_ends_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -89,88 +72,7 @@ class _Target:
     holder: Entity
 
 
-# ---------------------------------------------------------------- the credential
-
-
-def context_url(base_url: str) -> str:
-    """The URL of pdr's JSON-LD context for certificates."""
-    return f"{base_url.rstrip('/')}/contexts/pdr/v1"
-
-
-def context_document(base_url: str) -> dict[str, Any]:
-    """pdr's JSON-LD context: the terms a certificate uses beyond the VC 2.0 context."""
-    vocab = context_url(base_url) + "#"
-    terms = [
-        CERTIFICATE_TYPE,
-        HOLDER_TYPE,
-        "DataResource",
-        "DataProduct",
-        "uscc",
-        "entityKind",
-        "registeredData",
-        "subjectType",
-        "code",
-        "registrationCode",
-        "revision",
-        "rights",
-        "scope",
-    ]
-    context: dict[str, Any] = {"@version": 1.1, "@protected": True, "pdr": vocab}
-    context.update({term: f"pdr:{term}" for term in terms})
-    context["registeredData"] = {"@id": "pdr:registeredData", "@type": "@id"}
-    context["rights"] = {"@id": "pdr:rights", "@container": "@set"}
-    return {"@context": context}
-
-
-def certificate_id(number: str) -> str:
-    """The credential id of a certificate number."""
-    return ID_PREFIX + number
-
-
-def number_of(credential: dict[str, Any]) -> str:
-    """The certificate number in a credential's id; ValueError when it carries none."""
-    credential_id = credential.get("id")
-    if not isinstance(credential_id, str) or not credential_id.startswith(ID_PREFIX):
-        raise ValueError("the credential's id is not a pdr certificate id")
-    number = credential_id[len(ID_PREFIX) :]
-    parse_certificate_number(number)
-    return number
-
-
-def rfc3339(moment: datetime) -> str:
-    """A UTC time as RFC 3339 / XSD dateTime with a Z, to the second."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
-
-
-def parse_rfc3339(value: object) -> datetime:
-    """A timezone-aware time from RFC 3339 text; ValueError otherwise."""
-    if not isinstance(value, str):
-        raise ValueError("not a date-time string")
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        raise ValueError("date-time without a time zone")
-    return moment
-
-
-def issued_event(credential: dict[str, Any]) -> log.Event:
-    """The ``certificate.issued`` event of a signed credential, rebuilt from the credential alone."""
-    number = number_of(credential)
-    subject = credential["credentialSubject"]
-    data = subject["registeredData"]
-    subject_type = str(data["subjectType"])
-    data_id = str(data["id"])
-    prefix = f"urn:pdr:{subject_type}:"
-    if not data_id.startswith(prefix):
-        raise ValueError("registeredData.id does not match its subjectType")
-    body = {
-        "number": number,
-        "subject_type": subject_type,
-        "subject_id": data_id[len(prefix) :],
-        "holder_uscc": str(subject["uscc"]),
-        "issuer": str(credential["issuer"]),
-        "credential_sha256": status_list.sha256_jcs(credential),
-    }
-    return log.Event(kind=ISSUED, subject=f"certificate:{number}", body=body, at=parse_rfc3339(credential["validFrom"]))
+# ---------------------------------------------------------------- issuing
 
 
 def _add_years(moment: datetime, years: int) -> datetime:
@@ -301,34 +203,40 @@ def _credential_subject(target: _Target, rights: list[str], scope: str) -> dict[
     }
 
 
-def issue(
-    session: Session, caller: Caller, settings: RegistrySettings, base_url: str, data: CertificateRequest
-) -> Certificate:
-    """Staff issue a signed, logged certificate for a registered subject."""
-    if not caller.is_staff:
-        raise Forbidden("only the registry's staff issue certificates")
-    # First, so that a cancellation of the subject either sees this certificate or is seen by it.
-    status_list.lock(session)
+@dataclass(frozen=True)
+class _Terms:
+    """What a certificate grants, to whom, on what and for how long."""
+
+    target: _Target
+    number: str
+    rights: list[str]
+    scope: str
+    valid_from: datetime
+    valid_until: datetime
+
+
+def _terms(session: Session, settings: RegistrySettings, data: CertificateRequest) -> _Terms:
     target = _target(session, data)
     rights = _rights(data.rights, target)
-    scope = data.scope.strip()
     # Whole seconds: validFrom, the proof's created and the log event's time must be the same text.
     now = now_of(session).astimezone(UTC).replace(microsecond=0)
     valid_until = _valid_until(now, settings, data.authorisation_ends_on)
     today = china_date(now)
     serial = next_value(session, f"certificate:{today.year:04d}{today.month:02d}")
     number = make_certificate_number(today.year, today.month, settings.registry_code, serial)
-    slot = status_list.allocate(session, base_url)
-    key, private_key = keyring_of(session).signer(session, ISSUER)
-    unsigned: dict[str, Any] = {
+    return _Terms(target, number, rights, data.scope.strip(), now, valid_until)
+
+
+def _unsigned_credential(terms: _Terms, slot: Allocation, issuer: str, base_url: str) -> dict[str, Any]:
+    return {
         "@context": [status_list.VC_V2_CONTEXT, context_url(base_url)],
-        "id": certificate_id(number),
+        "id": certificate_id(terms.number),
         "type": ["VerifiableCredential", CERTIFICATE_TYPE],
         "name": "数据产权登记证书 Data Property Right Certificate",
-        "issuer": key.name,
-        "validFrom": rfc3339(now),
-        "validUntil": rfc3339(valid_until),
-        "credentialSubject": _credential_subject(target, rights, scope),
+        "issuer": issuer,
+        "validFrom": rfc3339(terms.valid_from),
+        "validUntil": rfc3339(terms.valid_until),
+        "credentialSubject": _credential_subject(terms.target, terms.rights, terms.scope),
         "credentialStatus": {
             "id": f"{slot.list_url}#{slot.index}",
             "type": "BitstringStatusListEntry",
@@ -337,20 +245,37 @@ def issue(
             "statusListCredential": slot.list_url,
         },
     }
-    credential = sign_credential(unsigned, private_key, did_key_verification_method(public_key_of(key)), now)
+
+
+def issue(
+    session: Session, caller: Caller, settings: RegistrySettings, base_url: str, data: CertificateRequest
+) -> Certificate:
+    """Staff issue a signed, logged certificate for a registered subject."""
+    if not caller.is_staff:
+        raise Forbidden("only the registry's staff issue certificates")
+    # First, so that a cancellation of the subject either sees this certificate or is seen by it.
+    status_list.lock(session)
+    terms = _terms(session, settings, data)
+    slot = status_list.allocate(session, base_url)
+    key, private_key = keyring_of(session).signer(session, ISSUER)
+    unsigned = _unsigned_credential(terms, slot, key.name, base_url)
+    credential = sign_credential(
+        unsigned, private_key, did_key_verification_method(public_key_of(key)), terms.valid_from
+    )
     event = issued_event(credential)
     log_index = log.append(session, keyring_of(session), [event])[0]
+    target = terms.target
     certificate = Certificate(
-        number=number,
+        number=terms.number,
         subject_type=target.subject_type.value,
         subject_id=target.subject.id,
         registration_id=target.registration.id,
         entity_id=target.holder.id,
         holder_uscc=target.holder.uscc,
-        rights=rights,
-        scope=scope,
-        valid_from=now,
-        valid_until=valid_until,
+        rights=terms.rights,
+        scope=terms.scope,
+        valid_from=terms.valid_from,
+        valid_until=terms.valid_until,
         credential=credential,
         credential_sha256=str(event.body["credential_sha256"]),
         issuer_key_id=key.id,
@@ -358,10 +283,10 @@ def issue(
         status_index=slot.index,
         log_index=log_index,
         issued_by=caller.account_id,
-        created_at=now,
+        created_at=terms.valid_from,
     )
     session.add(certificate)
-    audit.record(session, caller, "certificate.issue", f"certificate:{number}")
+    audit.record(session, caller, "certificate.issue", f"certificate:{terms.number}")
     session.commit()
     return certificate
 
@@ -381,11 +306,9 @@ def get_certificate(session: Session, number: str) -> Certificate:
     return found
 
 
-def status_of(certificate: Certificate, now: datetime) -> str:
-    """valid, revoked or expired, at a moment."""
-    if certificate.status == REVOKED_STATUS:
-        return REVOKED_STATUS
-    return EXPIRED if now > certificate.valid_until else VALID
+def current_status(session: Session, certificate: Certificate) -> str:
+    """valid, revoked or expired, at the moment the session's use case runs at."""
+    return status_of(certificate, now_of(session))
 
 
 def tlog_proof(session: Session, certificate: Certificate) -> str:
@@ -403,15 +326,34 @@ def bundle(session: Session, certificate: Certificate) -> dict[str, Any]:
         "number": certificate.number,
         "credential": certificate.credential,
         "tlog_proof": tlog_proof(session, certificate),
-        "status": status_of(certificate, now_of(session)),
+        "status": current_status(session, certificate),
         "log_index": certificate.log_index,
     }
 
 
+def _summary(certificate: Certificate, now: datetime) -> CertificateSummary:
+    holder, data = holder_and_subject(certificate)
+    return CertificateSummary(
+        id=certificate.id,
+        number=certificate.number,
+        status=status_of(certificate, now),
+        subject_type=certificate.subject_type,
+        subject_id=certificate.subject_id,
+        entity_id=certificate.entity_id,
+        holder_uscc=certificate.holder_uscc,
+        holder_name=str(holder.get("name", "")),
+        subject_name=str(data.get("name", "")),
+        rights=certificate.rights,
+        valid_from=certificate.valid_from,
+        valid_until=certificate.valid_until,
+        log_index=certificate.log_index,
+    )
+
+
 def list_certificates(
     session: Session, *, holder: str | None, subject_id: str | None, limit: int, cursor: str | None
-) -> PageOf[Certificate]:
-    """Certificates, newest first; holder is an entity id or a USCC."""
+) -> PageOf[CertificateSummary]:
+    """Certificates as a list shows them, newest first; holder is an entity id or a USCC."""
     statement = select(Certificate)
     if holder:
         holder = holder.strip()
@@ -420,7 +362,9 @@ def list_certificates(
         )
     if subject_id:
         statement = statement.where(Certificate.subject_id == subject_id.strip())
-    return paginate_by_id(session, statement, Certificate.id, limit=limit, cursor=cursor)
+    page = paginate_by_id(session, statement, Certificate.id, limit=limit, cursor=cursor)
+    now = now_of(session)
+    return PageOf(items=[_summary(c, now) for c in page.items], count=page.count, next_cursor=page.next_cursor)
 
 
 # ---------------------------------------------------------------- revoking
@@ -491,98 +435,3 @@ def revoke_for_cancelled_subject(session: Session, registration: Registration) -
         return []
     reason = f"the {registration.subject_type} was cancelled (registration {registration.id})"
     return _revoke_rows(session, live, reason, SYSTEM)
-
-
-# ---------------------------------------------------------------- audit
-
-
-def _differences(stored: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
-    fields = [k for k in ("kind", "subject", "at") if stored.get(k) != wanted.get(k)]
-    body, wanted_body = stored.get("body") or {}, wanted.get("body") or {}
-    return fields + [k for k in sorted(set(body) | set(wanted_body)) if body.get(k) != wanted_body.get(k)]
-
-
-def _audit_certificate(session: Session, certificate: Certificate) -> Iterator[str]:
-    where = f"certificate {certificate.number} (row {certificate.id})"
-    entry = session.get(LogEntry, certificate.log_index) if certificate.log_index is not None else None
-    if entry is None:
-        yield f"{where}: its certificate.issued log entry {certificate.log_index} is missing"
-        return
-    try:
-        stored = json.loads(entry.data)
-        logged = stored["body"]
-    except (ValueError, KeyError, TypeError):
-        yield f"{where}: log entry {entry.idx} is not an event envelope"
-        return
-    # The credential must rebuild the logged entry byte for byte ...
-    try:
-        expected = log.envelope_bytes(issued_event(certificate.credential))
-    except (KeyError, TypeError, ValueError) as exc:
-        yield f"{where}: its stored credential is malformed ({exc})"
-    else:
-        if expected != entry.data:
-            fields = ", ".join(_differences(stored, json.loads(expected))) or "its bytes"
-            yield f"{where}: its stored credential differs from log entry {entry.idx} in {fields}"
-    # ... and the row's own columns must say what the entry says.
-    columns = {
-        "number": certificate.number,
-        "credential_sha256": certificate.credential_sha256,
-        "holder_uscc": certificate.holder_uscc,
-        "subject_id": certificate.subject_id,
-        "subject_type": certificate.subject_type,
-    }
-    for name, value in columns.items():
-        if logged.get(name) != value:
-            yield f"{where}: column {name} does not match log entry {entry.idx}"
-    if certificate.status == REVOKED_STATUS:
-        revoked = session.get(LogEntry, certificate.revoked_log_index) if certificate.revoked_log_index else None
-        if (
-            revoked is None
-            or revoked.kind != REVOKED
-            or json.loads(revoked.data)["body"].get("number") != certificate.number
-        ):
-            yield f"{where}: is revoked but its certificate.revoked log entry is missing or names another"
-
-
-def _audit_status_list(session: Session, version: StatusListVersion) -> Iterator[str]:
-    where = f"status list {version.list_name} version {version.version}"
-    entry = session.get(LogEntry, version.log_index) if version.log_index is not None else None
-    if entry is None or entry.kind != "status_list.published":
-        yield f"{where}: its status_list.published log entry is missing"
-        return
-    body = json.loads(entry.data).get("body", {})
-    digest = status_list.sha256_jcs(version.credential)
-    if body.get("credential_sha256") != digest or digest != version.credential_sha256:
-        yield f"{where}: its credential does not match log entry {version.log_index}"
-    if body.get("version") != version.version or body.get("length") != version.length:
-        yield f"{where}: version or length does not match log entry {version.log_index}"
-
-
-def audit_certificates(session: Session, batch: int = 1000) -> Iterator[str]:
-    """A message for every certificate or status list row that does not match its log entry."""
-    after = ""
-    while True:
-        rows = session.exec(
-            select(Certificate).where(col(Certificate.id) > after).order_by(col(Certificate.id)).limit(batch)
-        ).all()
-        if not rows:
-            break
-        for certificate in rows:
-            yield from _audit_certificate(session, certificate)
-        after = rows[-1].id
-    versions = session.exec(
-        select(StatusListVersion).order_by(col(StatusListVersion.list_name), col(StatusListVersion.version))
-    ).all()
-    for version in versions:
-        yield from _audit_status_list(session, version)
-
-
-def describe_rights(rights: list[str]) -> list[tuple[str, str, str]]:
-    """(code, Chinese label, English label) for each right, in canonical order."""
-    return [(right, *RIGHTS.get(right, (right, right))) for right in rights]
-
-
-def holder_and_subject(certificate: Certificate) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The holder and the registered data as the credential names them."""
-    subject = certificate.credential.get("credentialSubject", {})
-    return subject, subject.get("registeredData", {})

@@ -15,9 +15,9 @@ from registry.enums import EntityStatus
 from registry.models import Entity
 from registry.schemas import EntityCreate
 from registry.uscc import region_code, validate_uscc
+from storage.db import now_of
 from storage.exceptions import Conflict, FieldProblem, Forbidden, NotFound
 from storage.pagination import PageOf, paginate_by_id
-from storage.types import utcnow
 
 
 def _duplicate(uscc: str) -> Conflict:
@@ -36,6 +36,7 @@ def create_entity(session: Session, caller: Caller, data: EntityCreate) -> Entit
     uscc = validate_uscc(data.uscc)
     if session.exec(select(Entity.id).where(Entity.uscc == uscc)).first() is not None:
         raise _duplicate(uscc)
+    now = now_of(session)
     entity = Entity(
         **data.model_dump(exclude={"uscc", "contact_email"}),
         contact_email=str(data.contact_email) if data.contact_email else None,
@@ -43,6 +44,8 @@ def create_entity(session: Session, caller: Caller, data: EntityCreate) -> Entit
         region_code=region_code(uscc),
         status=EntityStatus.pending,
         created_by=caller.account_id,
+        created_at=now,
+        updated_at=now,
     )
     try:
         session.add(entity)
@@ -106,7 +109,7 @@ def set_status(session: Session, caller: Caller, entity_id: str, status: EntityS
         raise Conflict(f"the entity is already {status.value}")
     entity.status = status
     entity.status_reason = reason
-    entity.updated_at = utcnow()
+    entity.updated_at = now_of(session)
     session.add(entity)
     kind = "entity.verified" if status == EntityStatus.verified else "entity.suspended"
     events.emit(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
@@ -17,8 +18,8 @@ from sqlmodel import Session, col, select
 from registry.credentials import did_key_from_public_key
 from registry.models import SigningKey
 from registry.note import vkey_string
+from storage.db import now_of
 from storage.exceptions import ServiceUnavailable
-from storage.types import utcnow
 
 LOG = "log"
 ISSUER = "issuer"
@@ -55,7 +56,7 @@ def _raw_public(private_key: Ed25519PrivateKey) -> bytes:
     return private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def _new_key(purpose: str, name_for: str | None, passphrase: str | None) -> SigningKey:
+def _new_key(purpose: str, name_for: str | None, passphrase: str | None, created_at: datetime) -> SigningKey:
     private_key = Ed25519PrivateKey.generate()
     name = name_for or did_key_from_public_key(private_key.public_key())
     return SigningKey(
@@ -64,6 +65,7 @@ def _new_key(purpose: str, name_for: str | None, passphrase: str | None) -> Sign
         public_key=_raw_public(private_key),
         private_key_pem=_private_pem(private_key, passphrase),
         encrypted=bool(passphrase),
+        created_at=created_at,
     )
 
 
@@ -89,9 +91,9 @@ def init_keys(session: Session, origin: str, passphrase: str | None) -> list[Sig
     """Create the log key and an issuer key where they do not exist yet; returns the keys created."""
     created = []
     if active_key(session, LOG) is None:
-        created.append(_new_key(LOG, origin, passphrase))
+        created.append(_new_key(LOG, origin, passphrase, now_of(session)))
     if active_key(session, ISSUER) is None:
-        created.append(_new_key(ISSUER, None, passphrase))
+        created.append(_new_key(ISSUER, None, passphrase, now_of(session)))
     for key in created:
         session.add(key)
     session.commit()
@@ -100,11 +102,12 @@ def init_keys(session: Session, origin: str, passphrase: str | None) -> list[Sig
 
 def rotate_issuer(session: Session, passphrase: str | None) -> SigningKey:
     """Retire the signing issuer key and make a new one; old credentials keep verifying."""
+    now = now_of(session)
     current = active_key(session, ISSUER)
     if current is not None:
-        current.retired_at = utcnow()
+        current.retired_at = now
         session.add(current)
-    key = _new_key(ISSUER, None, passphrase)
+    key = _new_key(ISSUER, None, passphrase, now)
     session.add(key)
     session.commit()
     return key

@@ -33,7 +33,15 @@ from registry.merkle import (
 )
 from registry.models import LogCheckpoint, LogEntry, LogNode
 from registry.note import sign_checkpoint
-from registry.tiles import ENTRIES, MAX_ENTRY_SIZE, TILE_HEIGHT, TILE_WIDTH, encode_entry_bundle, tile_width
+from registry.tiles import (
+    ENTRIES,
+    MAX_ENTRY_SIZE,
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    encode_entry_bundle,
+    parse_tile_path,
+    tile_width,
+)
 from storage.exceptions import Conflict, FieldProblem, InvalidInput, NotFound
 
 ENVELOPE_VERSION = 1
@@ -170,6 +178,14 @@ def _check_extends_last(session: Session, reader: _DbNodes, size: int, root: byt
 # ---------------------------------------------------------------- reading
 
 
+def current_checkpoint(session: Session) -> LogCheckpoint:
+    """The newest signed checkpoint; 404 while the log is empty."""
+    latest = latest_checkpoint(session)
+    if latest is None:
+        raise NotFound("the log is empty")
+    return latest
+
+
 def signed_size(session: Session) -> int:
     """The size the latest checkpoint vouches for (0 when there is none)."""
     checkpoint = latest_checkpoint(session)
@@ -248,6 +264,20 @@ def entry_bundle(session: Session, index: int, width: int | None) -> bytes:
         .order_by(col(LogEntry.idx))
     ).all()
     return encode_entry_bundle(list(rows))
+
+
+def read_tile(session: Session, path: str) -> tuple[bytes, bool]:
+    """A hash tile or an entry bundle by its C2SP tlog-tiles path below ``tile/``, and whether it is partial."""
+    try:
+        level, index, width = parse_tile_path("tile/" + path)
+    except ValueError as exc:
+        raise NotFound("not a tile path") from exc
+    if level == ENTRIES:
+        data = entry_bundle(session, index, width)
+    else:
+        assert isinstance(level, int)
+        data = hash_tile(session, level, index, width)
+    return data, bool(width)
 
 
 def iter_entries(session: Session, batch: int = 5000) -> Iterator[LogEntry]:

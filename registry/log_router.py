@@ -11,9 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from auth.dependencies import DbSession
 from registry import log
 from registry.merkle import leaf_hash
-from registry.tiles import ENTRIES, parse_tile_path
 from registry.verifier import trust_document
-from storage.exceptions import NotFound
 
 router = APIRouter(tags=["transparency log"])
 
@@ -35,28 +33,18 @@ def trust(request: Request, session: DbSession) -> dict[str, Any]:
 @router.get("/log/checkpoint", response_class=Response)
 def checkpoint(session: DbSession) -> Response:
     """The latest signed checkpoint, as a C2SP signed note."""
-    latest = log.latest_checkpoint(session)
-    if latest is None:
-        raise NotFound("the log is empty")
+    latest = log.current_checkpoint(session)
     return Response(latest.note, media_type="text/plain; charset=utf-8", headers={"Cache-Control": REVALIDATE})
 
 
 @router.get("/log/tile/{tile:path}", response_class=Response)
 def tile(tile: str, session: DbSession) -> Response:
     """A hash tile or an entry bundle, by its C2SP tlog-tiles path."""
-    try:
-        level, index, width = parse_tile_path("tile/" + tile)
-    except ValueError as exc:
-        raise NotFound("not a tile path") from exc
-    if level == ENTRIES:
-        data = log.entry_bundle(session, index, width)
-    else:
-        assert isinstance(level, int)
-        data = log.hash_tile(session, level, index, width)
+    data, partial = log.read_tile(session, tile)
     return Response(
         data,
         media_type="application/octet-stream",
-        headers={"Cache-Control": REVALIDATE if width else IMMUTABLE},
+        headers={"Cache-Control": REVALIDATE if partial else IMMUTABLE},
     )
 
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from registry.completion import tick
 from registry.config import RegistrySettings
 from registry.deadlines import china_date
 from registry.enums import RegistrationState, RegistrationType
 from registry.models import DataProduct, DataResource, Entity, Registration
-from registry.registrations import tick
-from registry.schemas import NoticePublic, NoticesPublic
+from registry.schemas import NoticePublic
 from storage.db import now_of
-from storage.pagination import check_limit, decode_cursor, encode_cursor
+from storage.pagination import Page, check_limit, decode_cursor, encode_cursor
 
 
-def notice_board(session: Session, settings: RegistrySettings, *, limit: int, cursor: str | None) -> NoticesPublic:
+def notice_board(session: Session, settings: RegistrySettings, *, limit: int, cursor: str | None) -> Page[NoticePublic]:
     """Registrations whose notice runs today, oldest notice first; ended notices complete first."""
     check_limit(limit)
     tick(session, settings)
@@ -57,4 +57,4 @@ def notice_board(session: Session, settings: RegistrySettings, *, limit: int, cu
             )
         )
     next_cursor = encode_cursor({"id": rows[limit - 1][0].id}) if len(rows) > limit else None
-    return NoticesPublic(items=items, count=count, next_cursor=next_cursor)
+    return Page[NoticePublic](items=items, count=count, next_cursor=next_cursor)

@@ -76,14 +76,6 @@ class EntityDetail(EntityPublic):
     updated_at: datetime
 
 
-class EntitiesPublic(BaseModel):
-    """A page of entities."""
-
-    items: list[EntityPublic]
-    count: int
-    next_cursor: str | None
-
-
 # ---------------------------------------------------------------- resources and products
 
 
@@ -380,14 +372,6 @@ class RegistrationPublic(BaseModel):
     updated_at: datetime
 
 
-class RegistrationsPublic(BaseModel):
-    """A page of registrations (without their histories)."""
-
-    items: list[RegistrationPublic]
-    count: int
-    next_cursor: str | None
-
-
 class NoticePublic(BaseModel):
     """A line of the public notice board: the four public fields and the dates, nothing more."""
 
@@ -400,16 +384,58 @@ class NoticePublic(BaseModel):
     notice_ends_on: date
 
 
-class NoticesPublic(BaseModel):
-    """A page of the notice board."""
-
-    items: list[NoticePublic]
-    count: int
-    next_cursor: str | None
-
-
 class CalendarYear(_Strict):
     """The operators' holiday table for one year, replacing what was there."""
 
     holidays: list[date] = Field(default_factory=list, max_length=366)
     workdays: list[date] = Field(default_factory=list, max_length=366)
+
+
+# ---------------------------------------------------------------- certificates
+
+CertificateStatus = Literal["valid", "revoked", "expired"]
+
+
+class CertificateRequest(_Strict):
+    """What staff send to issue a certificate: the registration or the subject, the rights and the scope."""
+
+    registration_id: str | None = Field(default=None, max_length=26)
+    resource_id: str | None = Field(default=None, max_length=26)
+    product_id: str | None = Field(default=None, max_length=26)
+    rights: list[str] = Field(max_length=10)
+    scope: str = Field(min_length=1, max_length=2000)
+    authorisation_ends_on: date | None = None
+
+
+class CertificateBundle(BaseModel):
+    """A certificate as anyone may fetch and verify it offline."""
+
+    number: str
+    credential: dict[str, Any]
+    tlog_proof: str = Field(description="c2sp.org/tlog-proof@v1 text for the certificate.issued entry")
+    status: CertificateStatus
+    log_index: int
+
+
+class RevocationRequest(_Strict):
+    """Why a certificate is revoked."""
+
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class CertificateSummary(BaseModel):
+    """A certificate in a list."""
+
+    id: str
+    number: str
+    status: CertificateStatus
+    subject_type: str
+    subject_id: str
+    entity_id: str
+    holder_uscc: str
+    holder_name: str
+    subject_name: str
+    rights: list[str]
+    valid_from: datetime
+    valid_until: datetime
+    log_index: int | None

@@ -29,7 +29,7 @@ from registry.context import keyring_of
 from registry.counters import next_value
 from registry.credentials import did_key_verification_method, sign_credential
 from registry.keys import ISSUER, public_key_of
-from registry.models import Certificate, StatusListVersion
+from registry.models import Certificate, SigningKey, StatusListVersion
 from storage.db import now_of
 from storage.exceptions import NotFound
 
@@ -75,12 +75,12 @@ def latest_version(session: Session, list_name: str = CERTIFICATES) -> StatusLis
     ).first()
 
 
-def latest_credential(session: Session, list_name: str = CERTIFICATES) -> dict[str, Any]:
-    """The newest signed status list credential; 404 before the first certificate exists."""
+def published_version(session: Session, list_name: str = CERTIFICATES) -> StatusListVersion:
+    """The newest published version of a status list; 404 before the first certificate is issued."""
     latest = latest_version(session, list_name)
     if latest is None:
-        raise NotFound(f"no status list {list_name!r} has been published yet")
-    return dict(latest.credential)
+        raise NotFound("no certificate has been issued yet, so there is no status list")
+    return latest
 
 
 def allocate(session: Session, base_url: str, list_name: str = CERTIFICATES) -> Allocation:
@@ -157,23 +157,16 @@ def lock(session: Session) -> None:
     log.lock(session)
 
 
-def publish(
-    session: Session, base_url: str | None, list_name: str = CERTIFICATES, *, min_index: int = -1
-) -> StatusListVersion:
-    """Sign, store and log a new version of the list from the current certificate rows."""
-    lock(session)
-    latest = latest_version(session, list_name)
-    if latest is not None and min_index >= 0 and latest.length > min_index:
-        return latest  # someone else published a version covering the bit while we waited for the lock
+def _list_url(latest: StatusListVersion | None, base_url: str | None, list_name: str) -> str:
     if latest is not None:
-        url = str(latest.credential["id"])  # the list keeps the URL its certificates point at
-    elif base_url is not None:
-        url = list_url(base_url, list_name)
-    else:
-        raise StatusListError(f"status list {list_name!r} has never been published and no base URL is known")
-    session.flush()  # the revocation of this transaction must be among the bits
-    revoked = _revoked_indexes(session, list_name)
-    length = max(latest.length if latest else 0, _length_for(max([min_index, *revoked], default=-1)))
+        return str(latest.credential["id"])  # the list keeps the URL its certificates point at
+    if base_url is not None:
+        return list_url(base_url, list_name)
+    raise StatusListError(f"status list {list_name!r} has never been published and no base URL is known")
+
+
+def _signed_list(session: Session, url: str, length: int, revoked: list[int]) -> tuple[SigningKey, dict[str, Any]]:
+    """The list credential of these bits, signed now with the active issuer key."""
     now = now_of(session)
     key, private_key = keyring_of(session).signer(session, ISSUER)
     unsigned: dict[str, Any] = {
@@ -189,7 +182,22 @@ def publish(
             "encodedList": encode_bits(length, revoked),
         },
     }
-    signed = sign_credential(unsigned, private_key, did_key_verification_method(public_key_of(key)), now)
+    return key, sign_credential(unsigned, private_key, did_key_verification_method(public_key_of(key)), now)
+
+
+def publish(
+    session: Session, base_url: str | None, list_name: str = CERTIFICATES, *, min_index: int = -1
+) -> StatusListVersion:
+    """Sign, store and log a new version of the list from the current certificate rows."""
+    lock(session)
+    latest = latest_version(session, list_name)
+    if latest is not None and min_index >= 0 and latest.length > min_index:
+        return latest  # someone else published a version covering the bit while we waited for the lock
+    url = _list_url(latest, base_url, list_name)
+    session.flush()  # the revocation of this transaction must be among the bits
+    revoked = _revoked_indexes(session, list_name)
+    length = max(latest.length if latest else 0, _length_for(max([min_index, *revoked], default=-1)))
+    key, signed = _signed_list(session, url, length, revoked)
     digest = sha256_jcs(signed)
     version = (latest.version if latest else 0) + 1
     log_index = events.emit(
@@ -213,7 +221,7 @@ def publish(
         credential_sha256=digest,
         issuer_key_id=key.id,
         log_index=log_index,
-        created_at=now,
+        created_at=now_of(session),
     )
     session.add(row)
     session.flush()

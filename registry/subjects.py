@@ -16,9 +16,9 @@ from registry.counters import next_value
 from registry.deadlines import china_date
 from registry.enums import EntityStatus, SubjectStatus, SubjectType
 from registry.models import DataProduct, DataResource, Entity, SubjectVersion
-from registry.schemas import ProductCreate, ResourceCreate, ResourceFields, ResourceUpdate
+from registry.schemas import ProductCreate, ProductFields, ResourceCreate, ResourceFields, ResourceUpdate
+from storage.db import now_of
 from storage.exceptions import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
-from storage.types import utcnow
 
 Subject = DataResource | DataProduct
 
@@ -34,13 +34,16 @@ def _acting_entity(session: Session, caller: Caller, requested: str | None) -> E
 def create_resource(session: Session, caller: Caller, data: ResourceCreate) -> DataResource:
     """A new draft resource with a generated resource code."""
     entity = _acting_entity(session, caller, data.entity_id)
-    year = china_date(utcnow()).year
+    now = now_of(session)
+    year = china_date(now).year
     serial = next_value(session, f"resource:{entity.region_code}:{year}")
     resource = DataResource(
         **data.model_dump(mode="json", exclude={"entity_id"}),
         code=make_resource_code(entity.region_code, year, serial),
         entity_id=entity.id,
         created_by=caller.account_id,
+        created_at=now,
+        updated_at=now,
     )
     # JSON dumping turned dates into strings; the columns want dates.
     for name in ("publish_date", "time_coverage_start", "time_coverage_end"):
@@ -60,13 +63,16 @@ def create_product(session: Session, caller: Caller, data: ProductCreate) -> Dat
             "unknown source resources: " + ", ".join(missing),
             errors=[FieldProblem("source_resource_ids", f"no resource {rid}") for rid in missing],
         )
-    year = china_date(utcnow()).year
+    now = now_of(session)
+    year = china_date(now).year
     serial = next_value(session, f"product:{entity.region_code}:{year}")
     product = DataProduct(
         **data.model_dump(mode="json", exclude={"entity_id"}),
         code=make_product_code(entity.region_code, year, serial),
         entity_id=entity.id,
         created_by=caller.account_id,
+        created_at=now,
+        updated_at=now,
     )
     session.add(product)
     audit.record(session, caller, "product.create", f"product:{product.id}")
@@ -94,10 +100,31 @@ def visible_subject(session: Session, caller: Caller, subject_type: SubjectType,
     return subject
 
 
-def update_resource(session: Session, caller: Caller, resource_id: str, data: ResourceUpdate) -> DataResource:
-    """Edit a draft resource; registered resources change only through a change or correction registration."""
+def visible_resource(session: Session, caller: Caller, resource_id: str) -> DataResource:
+    """A data resource the caller may see (see :func:`visible_subject`)."""
     resource = visible_subject(session, caller, SubjectType.resource, resource_id)
     assert isinstance(resource, DataResource)
+    return resource
+
+
+def visible_product(session: Session, caller: Caller, product_id: str) -> DataProduct:
+    """A data product the caller may see (see :func:`visible_subject`)."""
+    product = visible_subject(session, caller, SubjectType.product, product_id)
+    assert isinstance(product, DataProduct)
+    return product
+
+
+def visible_versions(
+    session: Session, caller: Caller, subject_type: SubjectType, subject_id: str
+) -> list[SubjectVersion]:
+    """Every registered state of a subject the caller may see, oldest first."""
+    visible_subject(session, caller, subject_type, subject_id)
+    return subject_versions(session, subject_type, subject_id)
+
+
+def update_resource(session: Session, caller: Caller, resource_id: str, data: ResourceUpdate) -> DataResource:
+    """Edit a draft resource; registered resources change only through a change or correction registration."""
+    resource = visible_resource(session, caller, resource_id)
     if not (is_member(caller, resource.entity_id) or caller.is_staff):
         raise Forbidden("only the resource's entity and the registry's staff edit it")
     if resource.status != SubjectStatus.draft:
@@ -108,7 +135,7 @@ def update_resource(session: Session, caller: Caller, resource_id: str, data: Re
     valid = validate_fields(ResourceFields, {**resource_fields(resource), **changes}, prefix="")
     for name in changes:
         setattr(resource, name, column_value(name, valid[name]))
-    resource.updated_at = utcnow()
+    resource.updated_at = now_of(session)
     session.add(resource)
     audit.record(session, caller, "resource.update", f"resource:{resource.id}")
     session.commit()
@@ -144,8 +171,6 @@ def resource_fields(resource: DataResource) -> dict[str, Any]:
 
 def product_fields(product: DataProduct) -> dict[str, Any]:
     """The editable metadata of a product as a plain dict."""
-    from registry.schemas import ProductFields
-
     return {name: getattr(product, name) for name in ProductFields.model_fields}
 
 

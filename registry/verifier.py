@@ -21,14 +21,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session
 
-from registry import certificates, log, status_list
+from registry import log, status_list
+from registry.certificate_credential import (
+    CERTIFICATE_TYPE,
+    REVOKED_STATUS,
+    issued_event,
+    number_of,
+    parse_rfc3339,
+    rfc3339,
+)
 from registry.credentials import public_key_from_did_key, verify_credential
 from registry.keys import ISSUER, LOG, KeysMissing, active_key, log_vkey, published_keys
 from registry.merkle import leaf_hash, verify_inclusion
-from registry.models import Certificate
 from registry.note import Checkpoint, NoteError, parse_and_verify_checkpoint
 from registry.tlog_proof import TlogProof, TlogProofError, parse_tlog_proof
 
@@ -165,8 +173,8 @@ def _trusted_resolver(trust: Trust, expected_issuer: str) -> Callable[[str], Ed2
 
 def _check_credential(credential: dict[str, Any], trust: Trust) -> str:
     types = credential.get("type")
-    if not isinstance(types, list) or not {"VerifiableCredential", certificates.CERTIFICATE_TYPE} <= set(types):
-        raise VerificationFailed(f"the credential is not a {certificates.CERTIFICATE_TYPE}")
+    if not isinstance(types, list) or not {"VerifiableCredential", CERTIFICATE_TYPE} <= set(types):
+        raise VerificationFailed(f"the credential is not a {CERTIFICATE_TYPE}")
     issuer = credential.get("issuer")
     if not isinstance(issuer, str) or issuer not in trust.issuer_dids:
         raise VerificationFailed(f"the issuer {issuer!r} is not among the trusted issuer DIDs")
@@ -188,7 +196,7 @@ def _check_inclusion(credential: dict[str, Any], proof: TlogProof, checkpoint: C
     if claimed is not None and claimed != proof.index:
         raise VerificationFailed(f"the bundle's log_index {claimed} is not the proof's index {proof.index}")
     try:
-        leaf = log.envelope_bytes(certificates.issued_event(credential))
+        leaf = log.envelope_bytes(issued_event(credential))
     except (KeyError, TypeError, ValueError) as exc:
         raise VerificationFailed(
             f"the certificate.issued entry cannot be rebuilt from the credential ({exc})"
@@ -203,15 +211,15 @@ def _check_inclusion(credential: dict[str, Any], proof: TlogProof, checkpoint: C
 
 def _check_validity(credential: dict[str, Any], at: datetime) -> str:
     try:
-        valid_from = certificates.parse_rfc3339(credential.get("validFrom"))
-        valid_until = certificates.parse_rfc3339(credential.get("validUntil"))
+        valid_from = parse_rfc3339(credential.get("validFrom"))
+        valid_until = parse_rfc3339(credential.get("validUntil"))
     except ValueError:
         raise VerificationFailed("validFrom or validUntil is not a date-time") from None
     if at < valid_from:
-        raise VerificationFailed(f"not valid before {certificates.rfc3339(valid_from)}")
+        raise VerificationFailed(f"not valid before {rfc3339(valid_from)}")
     if at > valid_until:
-        raise VerificationFailed(f"expired on {certificates.rfc3339(valid_until)}")
-    return f"valid from {certificates.rfc3339(valid_from)} until {certificates.rfc3339(valid_until)}"
+        raise VerificationFailed(f"expired on {rfc3339(valid_until)}")
+    return f"valid from {rfc3339(valid_from)} until {rfc3339(valid_until)}"
 
 
 def _status_entry(credential: dict[str, Any]) -> tuple[str, int]:
@@ -246,7 +254,7 @@ def _check_revocation(credential: dict[str, Any], trust: Trust, status: dict[str
         raise VerificationFailed("the status list's proof does not verify")
     until = status.get("validUntil")
     try:
-        expired = until is not None and certificates.parse_rfc3339(until) < at
+        expired = until is not None and parse_rfc3339(until) < at
     except ValueError:
         raise VerificationFailed("the status list's validUntil is not a date-time") from None
     if expired:
@@ -265,8 +273,6 @@ def _check_revocation(credential: dict[str, Any], trust: Trust, status: dict[str
 
 def fetch_status_list(url: str) -> dict[str, Any]:
     """Fetch a status list credential over HTTP(S); VerificationFailed when it cannot be had."""
-    import httpx
-
     if not url.startswith(("https://", "http://")):
         raise VerificationFailed(f"will not fetch a status list from {url!r}")
     try:
@@ -287,39 +293,18 @@ def fetch_status_list(url: str) -> dict[str, Any]:
     return document
 
 
-def verify_bundle(
-    bundle: object,
-    trust: Trust,
-    *,
-    status_list_credential: dict[str, Any] | None = None,
-    fetch: StatusListFetcher | None = None,
-    at: datetime | None = None,
-) -> Report:
-    """Run every check on a bundle; fetch is called only when no status list is given and it is allowed."""
-    at = at or datetime.now(UTC)
-    report = Report()
-
-    def run(name: str, check: Callable[[], str]) -> bool:
-        try:
-            report.checks.append(Check(name, True, check()))
-        except VerificationFailed as exc:
-            report.checks.append(Check(name, False, str(exc)))
-            return False
-        return True
-
-    def skip(*names: str) -> None:
-        report.checks.extend(Check(name, None, "not checked: an earlier check failed") for name in names)
-
-    if not isinstance(bundle, dict) or not isinstance(bundle.get("credential"), dict):
-        report.checks.append(Check("bundle", False, "the bundle has no credential object"))
-        return report
-    credential: dict[str, Any] = bundle["credential"]
+def _run(report: Report, name: str, check: Callable[[], str]) -> bool:
+    """Run one check into the report; whether it passed."""
     try:
-        report.number = certificates.number_of(credential)
-    except ValueError:
-        report.number = None
-    run("credential proof", lambda: _check_credential(credential, trust))
+        report.checks.append(Check(name, True, check()))
+    except VerificationFailed as exc:
+        report.checks.append(Check(name, False, str(exc)))
+        return False
+    return True
 
+
+def _check_log(report: Report, bundle: dict[str, Any], credential: dict[str, Any], trust: Trust) -> None:
+    """The checkpoint's signature, then the leaf's inclusion under it (skipped when the checkpoint fails)."""
     parsed: list[tuple[TlogProof, Checkpoint]] = []
 
     def checkpoint() -> str:
@@ -331,38 +316,58 @@ def verify_bundle(
         report.checkpoint_size = size
         return f"signed by {trust.log_origin} at tree size {size}"
 
-    if run("checkpoint", checkpoint):
+    if _run(report, "checkpoint", checkpoint):
         proof, signed = parsed[0]
-        run("log inclusion", lambda: _check_inclusion(credential, proof, signed, bundle.get("log_index")))
+        _run(report, "log inclusion", lambda: _check_inclusion(credential, proof, signed, bundle.get("log_index")))
     else:
-        skip("log inclusion")
-    run("validity", lambda: _check_validity(credential, at))
+        report.checks.append(Check("log inclusion", None, "not checked: an earlier check failed"))
 
-    def revocation() -> str:
-        if bundle.get("status") == certificates.REVOKED_STATUS:
-            # An unsigned claim, but a registry saying "revoked" can only make us refuse, never accept.
-            raise VerificationFailed("the registry reports the certificate revoked")
-        status = status_list_credential
-        if status is None and fetch is not None:
-            status = fetch(_status_entry(credential)[0])
-        if status is None:
-            return "not checked (give --status-list FILE, or allow --online)"
-        return _check_revocation(credential, trust, status, at)
 
-    run("revocation", revocation)
+def _check_status(
+    bundle: dict[str, Any],
+    credential: dict[str, Any],
+    trust: Trust,
+    status_list_credential: dict[str, Any] | None,
+    fetch: StatusListFetcher | None,
+    at: datetime,
+) -> str:
+    if bundle.get("status") == REVOKED_STATUS:
+        # An unsigned claim, but a registry saying "revoked" can only make us refuse, never accept.
+        raise VerificationFailed("the registry reports the certificate revoked")
+    status = status_list_credential
+    if status is None and fetch is not None:
+        status = fetch(_status_entry(credential)[0])
+    if status is None:
+        return "not checked (give --status-list FILE, or allow --online)"
+    return _check_revocation(credential, trust, status, at)
+
+
+def verify_bundle(
+    bundle: object,
+    trust: Trust,
+    *,
+    at: datetime,
+    status_list_credential: dict[str, Any] | None = None,
+    fetch: StatusListFetcher | None = None,
+) -> Report:
+    """Run every check on a bundle at a moment; fetch is called only when no status list is given and allowed."""
+    report = Report()
+    if not isinstance(bundle, dict) or not isinstance(bundle.get("credential"), dict):
+        report.checks.append(Check("bundle", False, "the bundle has no credential object"))
+        return report
+    credential: dict[str, Any] = bundle["credential"]
+    try:
+        report.number = number_of(credential)
+    except ValueError:
+        report.number = None
+    _run(report, "credential proof", lambda: _check_credential(credential, trust))
+    _check_log(report, bundle, credential, trust)
+    _run(report, "validity", lambda: _check_validity(credential, at))
+    _run(report, "revocation", lambda: _check_status(bundle, credential, trust, status_list_credential, fetch, at))
     return report
 
 
-# ---------------------------------------------------------------- the registry's own view and the CLI
-
-
-def verify_issued(session: Session, settings: TrustSettings, certificate: Certificate, at: datetime) -> Report:
-    """Verify a stored certificate as an outsider would, with the registry's own trust document."""
-    trust = Trust.from_document(trust_document(session, settings))
-    bundle = certificates.bundle(session, certificate)
-    latest = status_list.latest_version(session, certificate.status_list)
-    bundle.pop("status")  # judge revocation from the signed list, as a verifier would
-    return verify_bundle(bundle, trust, status_list_credential=dict(latest.credential) if latest else None, at=at)
+# ---------------------------------------------------------------- the command line
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -374,12 +379,12 @@ def _read_json(path: Path, what: str) -> Any:
         raise BadInput(f"the {what} {path} is not JSON") from None
 
 
-def parse_at(text: str | None) -> datetime:
-    """The moment to judge validity at: an RFC 3339 time, or now."""
+def parse_at(text: str | None, now: datetime) -> datetime:
+    """The moment to judge validity at: an RFC 3339 time, or now when none is given."""
     if text is None:
-        return datetime.now(UTC)
+        return now
     try:
-        return certificates.parse_rfc3339(text)
+        return parse_rfc3339(text)
     except ValueError:
         raise BadInput(f"--at must be an RFC 3339 time with a zone, e.g. 2026-11-23T08:00:00Z, not {text!r}") from None
 
@@ -399,12 +404,13 @@ def run_cli(
         status = _read_json(status_list_path, "status list") if status_list_path else None
         if status is not None and not isinstance(status, dict):
             raise BadInput("the status list file is not a JSON object")
-        at = parse_at(at_text)
+        # The command line is the one place that reads the wall clock; everything it calls takes the time given.
+        at = parse_at(at_text, datetime.now(UTC))
     except BadInput as exc:
         echo(f"error: {exc}")
         return 2
     report = verify_bundle(
-        bundle, trust, status_list_credential=status, fetch=fetch_status_list if online else None, at=at
+        bundle, trust, at=at, status_list_credential=status, fetch=fetch_status_list if online else None
     )
     echo(f"certificate {report.number or '(unknown number)'}")
     for check in report.checks:
