@@ -34,7 +34,12 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from auth.caller import Caller  # noqa: E402
 from auth.models import Role  # noqa: E402
-from catalog import datasets, importer, search, search_mirror  # noqa: E402
+from catalog.datasets.query import search_datasets  # noqa: E402
+from catalog.interop import importer  # noqa: E402
+from catalog.interop.ckan.read import read_ckan_lines  # noqa: E402
+from catalog.search.mirror import drop_mirror  # noqa: E402
+from catalog.search.query import SearchQuery  # noqa: E402
+from catalog.search.tokens import warm_up  # noqa: E402
 from registry.models import Entity  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import DatabaseSettings, make_engine, session_scope  # noqa: E402
@@ -220,7 +225,7 @@ def load(engine: Engine, source: Path, label: str) -> dict[str, Any]:
     started = time.perf_counter()
     report = importer.import_records(
         engine,
-        importer.read_ckan_lines(source),
+        read_ckan_lines(source),
         caller=Caller(name="bench", role=Role.admin),
         batch_size=1000,
     )
@@ -262,15 +267,15 @@ def run_pdr(engine: Engine, rounds: int) -> dict[str, Any]:
     evaluated from scratch over the mirror (there is no cache of answers).
     """
     caller = Caller(name="bench")
-    search.warm_up()
-    search_mirror.drop_mirror(engine)
+    warm_up()
+    drop_mirror(engine)
     counts: dict[str, int] = {}
 
     def timed(q: str, filters: dict[str, Any]) -> tuple[float, int]:
         with session_scope(engine, write=False) as session:
-            query = search.SearchQuery(q=q or None, facets=FACETS, limit=20, **filters)
+            query = SearchQuery(q=q or None, facets=FACETS, limit=20, **filters)
             started = time.perf_counter()
-            page = datasets.search_datasets(session, caller, query)
+            page = search_datasets(session, caller, query)
             return time.perf_counter() - started, page.count
 
     build, _ = timed("", {"themes": ["public_services"], "year_from": 3000})

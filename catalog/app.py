@@ -10,29 +10,35 @@ from contextlib import asynccontextmanager
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 
+import anyio.to_thread
 from fastapi import FastAPI
 from sqlmodel import Session
 
 from auth.router import router as auth_router
-from catalog import search
-from catalog.ckan_router import router as ckan_router
-from catalog.dcat import router as dcat_router
-from catalog.exchange_router import router as exchange_router
-from catalog.health import router as health_router
-from catalog.metrics import Metrics
-from catalog.middleware import RequestMiddleware
-from catalog.payloads_router import router as payloads_router
-from catalog.problems import install_problem_handlers
-from catalog.router import router as catalog_router
+from catalog.datasets.router import router as catalog_router
+from catalog.exchange.router import router as exchange_router
+from catalog.files.router import router as payloads_router
+from catalog.interop.ckan.router import router as ckan_router
+from catalog.interop.dcat.router import router as dcat_router
+from catalog.search.sources import prepare as prepare_search
 from catalog.settings import Settings
-from registry.certificate_routes import router as certificate_router
+from catalog.web.metrics import Metrics
+from catalog.web.middleware import RequestMiddleware
+from catalog.web.problems import install_problem_handlers
+from catalog.web.router import router as health_router
+from registry.certificates_router import router as certificate_router
 from registry.context import with_keyring
+from registry.entities_router import router as entities_router
 from registry.log_router import router as log_router
-from registry.router import router as registry_router
+from registry.registrations_router import router as registrations_router
+from registry.subjects_router import router as subjects_router
 from storage.db import make_engine, new_session
 from storage.types import utcnow
 
 log = logging.getLogger("pdr.app")
+
+# How long shutting down waits for the search mirror's start-up build to finish.
+WARM_UP_SHUTDOWN_SECONDS = 30.0
 
 # Upload routes stream bodies of any size and enforce their own limit.
 STREAMING_PATHS = re.compile(r"^/api/v1/datasets/[^/]+/files/?$")
@@ -66,11 +72,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.object_store = store
         app.state.keyring = settings.keyring()
+        warm_up = None
         if settings.catalog.search_warm_up:
-            threading.Thread(target=search.prepare, args=(engine,), name="pdr-search-warm-up", daemon=True).start()
+            warm_up = threading.Thread(target=prepare_search, args=(engine,), name="pdr-search-warm-up", daemon=True)
+            warm_up.start()
         try:
             yield
         finally:
+            if warm_up is not None:
+                # A build still reading when the database goes away would hold its locks against whoever comes
+                # next (a migration, a test emptying its schema); it takes seconds at a million datasets.
+                await anyio.to_thread.run_sync(warm_up.join, WARM_UP_SHUTDOWN_SECONDS)
             engine.dispose()
 
     app = FastAPI(title="pdr: public data registry", version=_version(), lifespan=lifespan)
@@ -89,7 +101,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(health_router)
     app.include_router(auth_router)
-    app.include_router(registry_router)
+    app.include_router(entities_router)
+    app.include_router(subjects_router)
+    app.include_router(registrations_router)
     app.include_router(catalog_router)
     app.include_router(dcat_router)
     app.include_router(ckan_router)

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from auth import service as auth_service
 from auth.caller import Caller
 from auth.models import Role
-from catalog import payloads
+from catalog.files import upkeep
+from catalog.interop.importer import import_file
+from catalog.interop.records import RecordError
 from catalog.settings import Settings, UnsafeSettings
-from registry import certificates, keys, log, registrations
+from registry import certificate_audit, completion, keys, log
 from registry import log_audit as log_audit_checks
-from registry.context import bind
-from registry.keys import KeyRing
+from registry.context import with_keyring
 from storage import migrate
 from storage.db import make_engine, session_scope
 from storage.exceptions import DomainError
-from storage.types import utcnow
 
 app = typer.Typer(help="pdr: the public data registry.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -61,8 +64,17 @@ def _fail(exc: DomainError) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _keyring(settings: Settings) -> KeyRing:
-    return settings.keyring()
+@contextmanager
+def _engine(settings: Settings) -> Iterator[Engine]:
+    """The database engine of one command, disposed when the command ends; a set-up problem exits 1."""
+    try:
+        engine = make_engine(settings.db)
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _is_embedded_default(settings: Settings) -> bool:
@@ -78,19 +90,14 @@ def serve(
     """Run the HTTP service; on the embedded SQLite database, migrate it first."""
     import uvicorn
 
-    from catalog.logs import configure_logging
+    from catalog.web.logs import configure_logging
 
     settings = _settings()
     configure_logging(settings.log_format, settings.log_level)
     if _is_embedded_default(settings):
-        try:
-            engine = make_engine(settings.db)
-        except DomainError as exc:
-            raise _fail(exc) from exc
-        migrate.upgrade(engine)
-        with session_scope(engine) as session:
+        with _engine(settings) as engine, session_scope(engine) as session:
+            migrate.upgrade(engine)
             keys.init_keys(session, settings.log_origin, settings.passphrase)
-        engine.dispose()
     uvicorn.run(
         "catalog.app:create_app",
         factory=True,
@@ -105,24 +112,18 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Apply the schema migrations."""
-    settings = _settings()
-    try:
-        engine = make_engine(settings.db)
-    except DomainError as exc:
-        raise _fail(exc) from exc
-    migrate.upgrade(engine, revision)
-    typer.echo(f"database at revision {migrate.current_revision(engine)}")
-    engine.dispose()
+    with _engine(_settings()) as engine:
+        migrate.upgrade(engine, revision)
+        typer.echo(f"database at revision {migrate.current_revision(engine)}")
 
 
 @db_app.command("current")
 def db_current() -> None:
     """Show the schema revision and whether it is the newest."""
-    engine = make_engine(_settings().db)
-    current = migrate.current_revision(engine)
+    with _engine(_settings()) as engine:
+        current = migrate.current_revision(engine)
     head = migrate.head_revision()
     typer.echo(f"current: {current or '(empty)'}\nhead:    {head}")
-    engine.dispose()
     if current != head:
         raise typer.Exit(1)
 
@@ -135,16 +136,13 @@ def accounts_create(
 ) -> None:
     """Create an account; its API token is printed alone on the last line."""
     settings = _settings()
-    engine = make_engine(settings.db)
-    try:
-        with session_scope(engine) as session:
+    with _engine(settings) as engine, session_scope(engine) as session:
+        try:
             account, token = auth_service.create_account(
                 session, CLI_CALLER, settings.auth, name=name, role=role, entity_id=entity
             )
-    except DomainError as exc:
-        raise _fail(exc) from exc
-    finally:
-        engine.dispose()
+        except DomainError as exc:
+            raise _fail(exc) from exc
     typer.echo(f"created {account.role} account {account.name} ({account.id}); its API token, shown once:")
     typer.echo(token.secret)
 
@@ -153,15 +151,11 @@ def accounts_create(
 def accounts_set_password(name: str = typer.Argument(..., help="Account name.")) -> None:
     """Set the web sign-in password of an account (asked for, never an argument)."""
     password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    settings = _settings()
-    engine = make_engine(settings.db)
-    try:
-        with session_scope(engine) as session:
+    with _engine(_settings()) as engine, session_scope(engine) as session:
+        try:
             auth_service.set_password(session, CLI_CALLER, name, password)
-    except DomainError as exc:
-        raise _fail(exc) from exc
-    finally:
-        engine.dispose()
+        except DomainError as exc:
+            raise _fail(exc) from exc
     typer.echo(f"password set for {name}")
 
 
@@ -169,14 +163,10 @@ def accounts_set_password(name: str = typer.Argument(..., help="Account name."))
 def keys_init() -> None:
     """Create the log key and the issuer key if they do not exist (encrypted with PDR_KEY_PASSPHRASE)."""
     settings = _settings()
-    engine = make_engine(settings.db)
-    try:
-        with session_scope(engine) as session:
-            created = keys.init_keys(session, settings.log_origin, settings.passphrase)
-            log_key = keys.active_key(session, keys.LOG)
-            issuer_key = keys.active_key(session, keys.ISSUER)
-    finally:
-        engine.dispose()
+    with _engine(settings) as engine, session_scope(engine) as session:
+        created = keys.init_keys(session, settings.log_origin, settings.passphrase)
+        log_key = keys.active_key(session, keys.LOG)
+        issuer_key = keys.active_key(session, keys.ISSUER)
     for key in created:
         typer.echo(f"created the {key.purpose} key {key.name}" + ("" if key.encrypted else " (UNENCRYPTED)"))
     if not created:
@@ -190,33 +180,24 @@ def keys_init() -> None:
 def keys_rotate_issuer() -> None:
     """Retire the signing issuer key and create a new one; earlier credentials keep verifying."""
     settings = _settings()
-    engine = make_engine(settings.db)
-    try:
-        with session_scope(engine) as session:
-            key = keys.rotate_issuer(session, settings.passphrase)
-    finally:
-        engine.dispose()
+    with _engine(settings) as engine, session_scope(engine) as session:
+        key = keys.rotate_issuer(session, settings.passphrase)
     typer.echo(f"new issuer key {key.name}")
 
 
 @log_app.command("audit")
 def log_audit() -> None:
     """Recompute the log from its entries and check its checkpoints and every row citing it."""
-    settings = _settings()
-    engine = make_engine(settings.db)
-    try:
-        with session_scope(engine) as session:
-            log_key = keys.active_key(session, keys.LOG)
-            if log_key is None:
-                err.print("[red]the registry has no log key[/red]")
-                raise typer.Exit(1)
-            problems = log_audit_checks.audit(
-                session, keys.log_vkey(log_key), log_key.name, extra_checks=[certificates.audit_certificates]
-            )
-            first = next(iter(problems), None)
-            size = log.signed_size(session)
-    finally:
-        engine.dispose()
+    with _engine(_settings()) as engine, session_scope(engine) as session:
+        log_key = keys.active_key(session, keys.LOG)
+        if log_key is None:
+            err.print("[red]the registry has no log key[/red]")
+            raise typer.Exit(1)
+        problems = log_audit_checks.audit(
+            session, keys.log_vkey(log_key), log_key.name, extra_checks=[certificate_audit.audit_certificates]
+        )
+        first = next(iter(problems), None)
+        size = log.signed_size(session)
     if first is not None:
         err.print(f"[red]log audit failed:[/red] {first}")
         raise typer.Exit(1)
@@ -227,21 +208,16 @@ def log_audit() -> None:
 def storage_gc() -> None:
     """Remove stale temporary uploads and objects no file refers to; safe while the service runs."""
     settings = _settings()
-    engine = make_engine(settings.db)
-    store = settings.objects.open_store()
-    try:
-        with session_scope(engine, write=False) as session:
-            report = payloads.collect_garbage(
+    with _engine(settings) as engine, session_scope(engine, write=False) as session:
+        try:
+            report = upkeep.collect_garbage(
                 session,
-                store,
-                now=utcnow(),
+                settings.objects.open_store(),
                 temporary_age=timedelta(seconds=settings.objects.temporary_max_age_seconds),
                 grace=timedelta(seconds=settings.objects.gc_grace_seconds),
             )
-    except DomainError as exc:
-        raise _fail(exc) from exc
-    finally:
-        engine.dispose()
+        except DomainError as exc:
+            raise _fail(exc) from exc
     typer.echo(
         f"removed {report.temporary} stale temporary upload(s) and {report.unreferenced} unreferenced object(s); "
         f"kept {report.kept_recent} recent unreferenced object(s)"
@@ -252,18 +228,14 @@ def storage_gc() -> None:
 def storage_verify() -> None:
     """Re-hash every object and check that every file has its object; exits 1 on any problem."""
     settings = _settings()
-    engine = make_engine(settings.db)
-    store = settings.objects.open_store()
     problems = 0
-    try:
-        with session_scope(engine, write=False) as session:
-            for problem, sha256 in payloads.verify_store(session, store):
+    with _engine(settings) as engine, session_scope(engine, write=False) as session:
+        try:
+            for problem, sha256 in upkeep.verify_store(session, settings.objects.open_store()):
                 problems += 1
                 typer.echo(f"{problem}: {sha256}")
-    except DomainError as exc:
-        raise _fail(exc) from exc
-    finally:
-        engine.dispose()
+        except DomainError as exc:
+            raise _fail(exc) from exc
     if problems:
         err.print(f"[red]{problems} problem(s) found[/red]")
         raise typer.Exit(1)
@@ -274,12 +246,8 @@ def storage_verify() -> None:
 def registry_tick() -> None:
     """Complete every registration whose public notice has ended with no open objection."""
     settings = _settings()
-    engine = make_engine(settings.db)
-    try:
-        with session_scope(engine) as session:
-            completed = registrations.tick(bind(session, utcnow(), _keyring(settings)), settings.registry)
-    finally:
-        engine.dispose()
+    with _engine(settings) as engine, session_scope(engine) as session:
+        completed = completion.tick(with_keyring(session, settings.keyring()), settings.registry)
     for registration_id in completed:
         typer.echo(f"registered {registration_id}")
     typer.echo(f"{len(completed)} registration(s) completed")
@@ -306,24 +274,20 @@ def catalog_import(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Import datasets (idempotent by name); bad records are listed and skipped."""
-    from catalog.importer import RecordError, import_file
-
     settings = _settings()
-    engine = make_engine(settings.db)
-    try:
-        report = import_file(
-            engine,
-            file,
-            caller=Caller(name="cli", role=Role.admin),
-            publisher=publisher,
-            batch_size=settings.catalog.import_batch_size,
-            progress=progress,
-        )
-    except RecordError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    finally:
-        engine.dispose()
+    with _engine(settings) as engine:
+        try:
+            report = import_file(
+                engine,
+                file,
+                caller=Caller(name="cli", role=Role.admin),
+                publisher=publisher,
+                batch_size=settings.catalog.import_batch_size,
+                progress=progress,
+            )
+        except RecordError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
     for where, message in report.errors[:200]:
         err.print(f"[yellow]{where}[/yellow]: {message}")
     if len(report.errors) > 200:

@@ -6,12 +6,13 @@ from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
 import auth.models
-import catalog.exchange_models
-import catalog.models
+import catalog.datasets.models
+import catalog.exchange.models
+import catalog.search.models
 import registry.models
 
 # Imported for the tables they declare on SQLModel's shared metadata.
-TABLE_MODULES = (auth.models, registry.models, catalog.models, catalog.exchange_models)
+TABLE_MODULES = (auth.models, registry.models, catalog.datasets.models, catalog.search.models, catalog.exchange.models)
 
 
 def metadata() -> MetaData:

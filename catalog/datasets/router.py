@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
-from auth.dependencies import AnyCaller, DbSession, SignedIn
-from catalog import datasets, search
+from auth.dependencies import AnyCaller, Cursor, DbSession, Limit, SignedIn
 from catalog.config import CatalogSettings
-from catalog.models import Dataset
-from catalog.schemas import (
+from catalog.datasets import access, service
+from catalog.datasets.models import Dataset
+from catalog.datasets.query import search_datasets as run_search
+from catalog.datasets.schemas import (
     DatasetCreate,
     DatasetPublic,
     DatasetsPublic,
@@ -20,10 +21,11 @@ from catalog.schemas import (
     FacetValuePublic,
     StateChange,
 )
-from storage.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from catalog.datasets.views import present
+from catalog.search.query import SearchQuery
+from storage.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Values = Annotated[list[str] | None, Query(max_length=100)]
 
 
@@ -40,7 +42,7 @@ def catalog_settings(request: Request) -> CatalogSettings:
 
 def _detail(session: DbSession, dataset: object) -> DatasetPublic:
     assert isinstance(dataset, Dataset)
-    return datasets.present(session, [dataset], detail=True)[0]
+    return present(session, [dataset], detail=True)[0]
 
 
 @router.get("/datasets", response_model=DatasetsPublic, response_model_exclude_none=False)
@@ -63,10 +65,10 @@ def search_datasets(
     facets: Values = None,
     facet_limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
     limit: Limit = DEFAULT_LIMIT,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> DatasetsPublic:
     """Search datasets in Chinese, English or both, with filters, facet counts and cursor pages."""
-    query = search.SearchQuery(
+    query = SearchQuery(
         q=q,
         themes=_split(theme),
         publishers=_split(publisher),
@@ -84,7 +86,7 @@ def search_datasets(
         limit=limit,
         cursor=cursor,
     )
-    page = datasets.search_datasets(session, caller, query)
+    page = run_search(session, caller, query)
     return DatasetsPublic(
         items=page.items,
         count=page.count,
@@ -99,25 +101,25 @@ def search_datasets(
 @router.post("/datasets", response_model=DatasetPublic, status_code=status.HTTP_201_CREATED)
 def create_dataset(body: DatasetCreate, caller: SignedIn, session: DbSession) -> DatasetPublic:
     """A new draft dataset for the caller's entity (staff name the entity)."""
-    return _detail(session, datasets.create_dataset(session, caller, body))
+    return _detail(session, service.create_dataset(session, caller, body))
 
 
 @router.get("/datasets/{dataset_id}", response_model=DatasetPublic)
 def read_dataset(dataset_id: str, caller: AnyCaller, session: DbSession) -> DatasetPublic:
     """A dataset by id or name, with its versions, files and registry record."""
-    return _detail(session, datasets.visible_dataset(session, caller, dataset_id))
+    return _detail(session, access.visible_dataset(session, caller, dataset_id))
 
 
 @router.patch("/datasets/{dataset_id}", response_model=DatasetPublic)
 def update_dataset(dataset_id: str, body: DatasetUpdate, caller: SignedIn, session: DbSession) -> DatasetPublic:
     """Change a dataset's catalog metadata."""
-    return _detail(session, datasets.update_dataset(session, caller, dataset_id, body))
+    return _detail(session, service.update_dataset(session, caller, dataset_id, body))
 
 
 @router.post("/datasets/{dataset_id}/publish", response_model=DatasetPublic)
 def publish_dataset(dataset_id: str, caller: SignedIn, session: DbSession) -> DatasetPublic:
     """Publish the newest version."""
-    return _detail(session, datasets.publish_dataset(session, caller, dataset_id))
+    return _detail(session, service.publish_dataset(session, caller, dataset_id))
 
 
 @router.post("/datasets/{dataset_id}/withdraw", response_model=DatasetPublic)
@@ -125,7 +127,7 @@ def withdraw_dataset(
     dataset_id: str, caller: SignedIn, session: DbSession, body: StateChange | None = None
 ) -> DatasetPublic:
     """Withdraw a dataset from the public catalog."""
-    return _detail(session, datasets.withdraw_dataset(session, caller, dataset_id, body.reason if body else None))
+    return _detail(session, service.withdraw_dataset(session, caller, dataset_id, body.reason if body else None))
 
 
 @router.post("/datasets/{dataset_id}/versions", response_model=DatasetPublic, status_code=status.HTTP_201_CREATED)
@@ -133,7 +135,7 @@ def new_version(
     dataset_id: str, caller: SignedIn, session: DbSession, body: StateChange | None = None
 ) -> DatasetPublic:
     """Open a new draft version; published versions stay listed and unchanged."""
-    return _detail(session, datasets.new_version(session, caller, dataset_id, body.reason if body else None))
+    return _detail(session, service.new_version(session, caller, dataset_id, body.reason if body else None))
 
 
 @router.post(
@@ -143,4 +145,4 @@ def add_distribution(
     dataset_id: str, body: DistributionCreate, caller: SignedIn, session: DbSession
 ) -> DistributionPublic:
     """Add a distribution link to the newest version."""
-    return DistributionPublic.model_validate(datasets.add_distribution(session, caller, dataset_id, body))
+    return DistributionPublic.model_validate(service.add_distribution(session, caller, dataset_id, body))

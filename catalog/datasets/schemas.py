@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from registry.enums import Openness, Theme, UpdateCycle
+from storage.pagination import Page
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,99}$"
 Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -105,8 +106,8 @@ class DistributionPublic(BaseModel):
     created_at: datetime
 
 
-class FilePublic(BaseModel):
-    """A payload file of a version."""
+class VersionFile(BaseModel):
+    """A payload file of a version, as the dataset's view lists it."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -127,7 +128,7 @@ class VersionPublic(BaseModel):
     notes: str | None
     created_at: datetime
     published_at: datetime | None
-    files: list[FilePublic] = Field(default_factory=list)
+    files: list[VersionFile] = Field(default_factory=list)
 
 
 class Publisher(BaseModel):
@@ -194,10 +195,7 @@ class FacetValuePublic(BaseModel):
     label: str | None = None
 
 
-class DatasetsPublic(BaseModel):
+class DatasetsPublic(Page[DatasetPublic]):
     """A page of search results, with facet counts."""
 
-    items: list[DatasetPublic]
-    count: int
-    next_cursor: str | None
     facets: dict[str, list[FacetValuePublic]] = Field(default_factory=dict)

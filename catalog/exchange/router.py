@@ -5,43 +5,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
-from auth.dependencies import AnyCaller, DbSession, SignedIn
-from catalog import exchange
-from catalog.config import CatalogSettings
-from catalog.exchange_models import AccessGrant, AccessRequest, Listing
-from catalog.exchange_schemas import (
+from auth.dependencies import AnyCaller, Cursor, DbSession, Limit, SignedIn
+from catalog.exchange import disclosure as disclosures
+from catalog.exchange import download_records, grants, listings, requests
+from catalog.exchange.models import AccessGrant, AccessRequest, Listing
+from catalog.exchange.schemas import (
     AccessRequestCreate,
     AccessRequestPublic,
-    AccessRequestsPublic,
     Decision,
     DeliveryMode,
     DisclosurePublic,
     DownloadPublic,
-    DownloadsPublic,
     GrantPublic,
-    GrantsPublic,
     GrantState,
     ListingCreate,
     ListingPublic,
-    ListingsPublic,
     ListingState,
     Reason,
     RequestState,
 )
-from storage.db import new_session
-from storage.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from catalog.web.dependencies import CatalogConfig, Sessions
+from storage.pagination import DEFAULT_LIMIT, Page
 
 router = APIRouter(prefix="/api/v1", tags=["exchange"])
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-Cursor = Annotated[str | None, Query(max_length=2000)]
-
-
-def _settings(request: Request) -> CatalogSettings:
-    settings: CatalogSettings = request.app.state.settings.catalog
-    return settings
 
 
 # ---------------------------------------------------------------- access requests
@@ -50,86 +39,80 @@ def _settings(request: Request) -> CatalogSettings:
 @router.post("/access-requests", response_model=AccessRequestPublic, status_code=201)
 def create_access_request(body: AccessRequestCreate, caller: SignedIn, session: DbSession) -> AccessRequest:
     """Apply for a conditional dataset or a registered product: one scenario per request."""
-    return exchange.create_request(session, caller, body)
+    return requests.create_request(session, caller, body)
 
 
-@router.get("/access-requests", response_model=AccessRequestsPublic)
+@router.get("/access-requests", response_model=Page[AccessRequestPublic])
 def list_access_requests(
     caller: SignedIn,
     session: DbSession,
     state: RequestState | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> AccessRequestsPublic:
+) -> Page[AccessRequestPublic]:
     """One's own requests, one's entity's incoming ones, or all for the staff."""
-    page = exchange.list_requests(session, caller, state=state, limit=limit, cursor=cursor)
-    return AccessRequestsPublic(
-        items=[AccessRequestPublic.model_validate(r) for r in page.items],
-        count=page.count,
-        next_cursor=page.next_cursor,
-    )
+    page = requests.list_requests(session, caller, state=state, limit=limit, cursor=cursor)
+    return Page[AccessRequestPublic].model_validate(page, from_attributes=True)
 
 
 @router.get("/access-requests/{request_id}", response_model=AccessRequestPublic)
 def get_access_request(request_id: str, caller: SignedIn, session: DbSession) -> AccessRequest:
     """One request, for its requester, its providing entity and the staff."""
-    return exchange.visible_request(session, caller, request_id)
+    return requests.visible_request(session, caller, request_id)
 
 
 @router.post("/access-requests/{request_id}/approve", response_model=AccessRequestPublic)
 def approve_access_request(
-    request_id: str, request: Request, caller: SignedIn, session: DbSession, body: Decision | None = None
+    request_id: str, caller: SignedIn, session: DbSession, settings: CatalogConfig, body: Decision | None = None
 ) -> AccessRequest:
     """The providing entity approves (optionally shortening the period and setting a quota); operators second."""
-    return exchange.approve_request(
-        session, caller, request_id, body or Decision(), operator_second=_settings(request).access_operator_second
+    return requests.approve_request(
+        session, caller, request_id, body or Decision(), operator_second=settings.access_operator_second
     )
 
 
 @router.post("/access-requests/{request_id}/reject", response_model=AccessRequestPublic)
 def reject_access_request(request_id: str, body: Reason, caller: SignedIn, session: DbSession) -> AccessRequest:
     """The providing entity refuses, with a reason."""
-    return exchange.reject_request(session, caller, request_id, body.reason)
+    return requests.reject_request(session, caller, request_id, body.reason)
 
 
 # ---------------------------------------------------------------- grants
 
 
-@router.get("/grants", response_model=GrantsPublic)
+@router.get("/grants", response_model=Page[GrantPublic])
 def list_grants(
     caller: SignedIn,
     session: DbSession,
     state: GrantState | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> GrantsPublic:
+) -> Page[GrantPublic]:
     """One's own grants, those one's entity gave, or all for the staff."""
-    page = exchange.list_grants(session, caller, state=state, limit=limit, cursor=cursor)
-    return GrantsPublic(
-        items=[GrantPublic.model_validate(g) for g in page.items], count=page.count, next_cursor=page.next_cursor
-    )
+    page = grants.list_grants(session, caller, state=state, limit=limit, cursor=cursor)
+    return Page[GrantPublic].model_validate(page, from_attributes=True)
 
 
 @router.get("/grants/{grant_id}", response_model=GrantPublic)
 def get_grant(grant_id: str, caller: SignedIn, session: DbSession) -> AccessGrant:
     """One grant, for its holder, its providing entity and the staff."""
-    return exchange.visible_grant(session, caller, grant_id)
+    return grants.visible_grant(session, caller, grant_id)
 
 
 @router.post("/grants/{grant_id}/revoke", response_model=GrantPublic)
 def revoke_grant(grant_id: str, body: Reason, caller: SignedIn, session: DbSession) -> AccessGrant:
     """The providing entity or an operator revokes a grant, with a reason."""
-    return exchange.revoke_grant(session, caller, grant_id, body.reason)
+    return grants.revoke_grant(session, caller, grant_id, body.reason)
 
 
 # ---------------------------------------------------------------- downloads
 
 
-def _csv_response(request: Request, caller: SignedIn, dataset_id: str | None) -> StreamingResponse:
+def _csv_response(open_session: Sessions, caller: SignedIn, dataset_id: str | None) -> StreamingResponse:
     def lines() -> Iterator[bytes]:
         # Its own read session: the rows stream after the request's session has closed.
-        with new_session(request.app.state.engine, write=False) as session:
-            for line in exchange.downloads_csv(session, caller, dataset_id=dataset_id):
+        with open_session(write=False) as session:
+            for line in download_records.downloads_csv(session, caller, dataset_id=dataset_id):
                 yield line.encode()
 
     return StreamingResponse(
@@ -139,43 +122,41 @@ def _csv_response(request: Request, caller: SignedIn, dataset_id: str | None) ->
     )
 
 
-@router.get("/downloads", response_model=DownloadsPublic)
+@router.get("/downloads", response_model=Page[DownloadPublic])
 def list_downloads(
-    request: Request,
+    open_session: Sessions,
     caller: SignedIn,
     session: DbSession,
     dataset_id: Annotated[str | None, Query(max_length=26)] = None,
     format: Literal["json", "csv"] = "json",
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> DownloadsPublic | StreamingResponse:
+) -> Page[DownloadPublic] | StreamingResponse:
     """Download records: one's own, those of one's entity's datasets, or all for the staff; `?format=csv`."""
     if format == "csv":
-        return _csv_response(request, caller, dataset_id)
-    page = exchange.list_downloads(session, caller, dataset_id=dataset_id, limit=limit, cursor=cursor)
-    return DownloadsPublic(
-        items=[DownloadPublic.model_validate(d) for d in page.items], count=page.count, next_cursor=page.next_cursor
-    )
+        return _csv_response(open_session, caller, dataset_id)
+    page = download_records.list_downloads(session, caller, dataset_id=dataset_id, limit=limit, cursor=cursor)
+    return Page[DownloadPublic].model_validate(page, from_attributes=True)
 
 
 @router.get("/downloads.csv", response_class=StreamingResponse)
 def export_downloads(
-    request: Request, caller: SignedIn, dataset_id: Annotated[str | None, Query(max_length=26)] = None
+    open_session: Sessions, caller: SignedIn, dataset_id: Annotated[str | None, Query(max_length=26)] = None
 ) -> StreamingResponse:
     """The download records the caller may see, as CSV."""
-    return _csv_response(request, caller, dataset_id)
+    return _csv_response(open_session, caller, dataset_id)
 
 
 # ---------------------------------------------------------------- listings
 
 
 @router.post("/listings", response_model=ListingPublic, status_code=201)
-def create_listing(body: ListingCreate, request: Request, caller: SignedIn, session: DbSession) -> Listing:
+def create_listing(body: ListingCreate, caller: SignedIn, session: DbSession, settings: CatalogConfig) -> Listing:
     """List a registered product (otherwise 409: no registration, no trading), priced within the fee cap."""
-    return exchange.create_listing(session, caller, body, fee_cap=_settings(request).listing_fee_cap)
+    return listings.create_listing(session, caller, body, fee_cap=settings.listing_fee_cap)
 
 
-@router.get("/listings", response_model=ListingsPublic)
+@router.get("/listings", response_model=Page[ListingPublic])
 def search_listings(
     caller: AnyCaller,
     session: DbSession,
@@ -184,20 +165,18 @@ def search_listings(
     delivery_mode: DeliveryMode | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> ListingsPublic:
+) -> Page[ListingPublic]:
     """Search listings; anonymous callers and consumers see listed ones only."""
-    page = exchange.search_listings(
+    page = listings.search_listings(
         session, caller, q=q, state=state, delivery_mode=delivery_mode, limit=limit, cursor=cursor
     )
-    return ListingsPublic(
-        items=[ListingPublic.model_validate(x) for x in page.items], count=page.count, next_cursor=page.next_cursor
-    )
+    return Page[ListingPublic].model_validate(page, from_attributes=True)
 
 
 @router.get("/listings/{listing_id}", response_model=ListingPublic)
 def get_listing(listing_id: str, caller: AnyCaller, session: DbSession) -> Listing:
     """One listing; a suspended or delisted one only for its entity and the staff."""
-    return exchange.visible_listing(session, caller, listing_id)
+    return listings.visible_listing(session, caller, listing_id)
 
 
 @router.post("/listings/{listing_id}/{action}", response_model=ListingPublic)
@@ -209,7 +188,7 @@ def change_listing(
     body: Reason | None = None,
 ) -> Listing:
     """Suspend, relist or delist a listing: its product's entity or the staff."""
-    return exchange.change_listing(session, caller, listing_id, action, body.reason if body else None)
+    return listings.change_listing(session, caller, listing_id, action, body.reason if body else None)
 
 
 # ---------------------------------------------------------------- annual disclosure
@@ -218,9 +197,9 @@ def change_listing(
 @router.get("/disclosures/{entity_id}/{year}.csv", response_class=Response)
 def disclosure_csv(entity_id: str, year: int, session: DbSession) -> Response:
     """An operator entity's annual disclosure as CSV."""
-    report = exchange.disclosure(session, entity_id, year)
+    report = disclosures.disclosure(session, entity_id, year)
     return Response(
-        exchange.disclosure_csv(report),
+        disclosures.disclosure_csv(report),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="disclosure-{year}.csv"'},
     )
@@ -229,4 +208,4 @@ def disclosure_csv(entity_id: str, year: int, session: DbSession) -> Response:
 @router.get("/disclosures/{entity_id}/{year}", response_model=DisclosurePublic)
 def disclosure(entity_id: str, year: int, session: DbSession) -> DisclosurePublic:
     """An operator entity's annual disclosure: resources it may use, its products and services, their fees."""
-    return exchange.disclosure(session, entity_id, year)
+    return disclosures.disclosure(session, entity_id, year)

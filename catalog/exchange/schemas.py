@@ -114,14 +114,6 @@ class AccessRequestPublic(BaseModel):
     created_at: datetime
 
 
-class AccessRequestsPublic(BaseModel):
-    """A page of access requests."""
-
-    items: list[AccessRequestPublic]
-    count: int
-    next_cursor: str | None
-
-
 class GrantPublic(BaseModel):
     """A grant: who, to what, until when, how many downloads."""
 
@@ -146,14 +138,6 @@ class GrantPublic(BaseModel):
     created_at: datetime
 
 
-class GrantsPublic(BaseModel):
-    """A page of grants."""
-
-    items: list[GrantPublic]
-    count: int
-    next_cursor: str | None
-
-
 class DownloadPublic(BaseModel):
     """One download on record."""
 
@@ -171,14 +155,6 @@ class DownloadPublic(BaseModel):
     complete: bool
     client_addr: str | None
     at: datetime
-
-
-class DownloadsPublic(BaseModel):
-    """A page of download records."""
-
-    items: list[DownloadPublic]
-    count: int
-    next_cursor: str | None
 
 
 class ListingCreate(BaseModel):
@@ -212,14 +188,6 @@ class ListingPublic(BaseModel):
     state_reason: str | None
     created_at: datetime
     updated_at: datetime
-
-
-class ListingsPublic(BaseModel):
-    """A page of listings."""
-
-    items: list[ListingPublic]
-    count: int
-    next_cursor: str | None
 
 
 class DisclosedGrant(BaseModel):

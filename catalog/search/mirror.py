@@ -15,10 +15,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
+from weakref import WeakKeyDictionary
 
 import numpy as np
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import Pool
 
 from storage.statements import chunked, driver_rows, expanding
 
@@ -292,20 +294,20 @@ def _bytes_of(sets: WordSets) -> int:
 
 
 def mirror_of(connection: Connection, factory: Callable[[], Mirror]) -> Mirror:
-    """The mirror of the connection's database, one per connection pool (it lives and dies with the engine)."""
+    """The mirror of the connection's database, one per connection pool (it lives and dies with the engine's pool)."""
     pool = connection.engine.pool
-    mirror = pool.__dict__.get(_ATTRIBUTE)
+    mirror = _MIRRORS.get(pool)
     if mirror is None:
         with _CREATING:
-            mirror = pool.__dict__.setdefault(_ATTRIBUTE, factory())
-    assert isinstance(mirror, Mirror)
+            mirror = _MIRRORS.setdefault(pool, factory())
     return mirror
 
 
 def drop_mirror(engine: Engine) -> None:
     """Forget an engine's mirror: the next search builds it again from the database."""
-    engine.pool.__dict__.pop(_ATTRIBUTE, None)
+    _MIRRORS.pop(engine.pool, None)
 
 
-_ATTRIBUTE = "_pdr_search_mirror"
+# Keyed by pool rather than engine: every option engine of an engine (readers, writers) shares its pool.
+_MIRRORS: WeakKeyDictionary[Pool, Mirror] = WeakKeyDictionary()
 _CREATING = threading.Lock()

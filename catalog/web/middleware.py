@@ -15,9 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auth.audit import record_failure
 from auth.caller import Caller
-from catalog.logs import request_id_var
-from catalog.metrics import Metrics
-from catalog.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
+from catalog.web.logs import request_id_var
+from catalog.web.metrics import Metrics
+from catalog.web.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
 
 log = logging.getLogger("pdr.access")
 

@@ -14,7 +14,9 @@ from auth.caller import Caller
 from auth.dependencies import request_caller
 from auth.exceptions import InvalidCredentials
 from auth.models import Role
-from catalog.ckan import WRITES, CkanError, Context, run_action
+from catalog.interop.ckan.actions import WRITES, run_action
+from catalog.interop.ckan.errors import CkanError
+from catalog.interop.ckan.reads import Context
 
 router = APIRouter(tags=["ckan"])
 
@@ -83,7 +85,15 @@ async def action(request: Request, name: str) -> JSONResponse:
     return JSONResponse({"help": _help(request, name), "success": True, "result": result})
 
 
-# Both spellings of the path, with and without a trailing slash, so that no client is ever redirected.
+# Both spellings of the path, with and without a trailing slash, so that no client is ever redirected; a route
+# per method, so that each has an operation id of its own in the OpenAPI document.
 for prefix in ("/api/3/action", "/api/action"):
     for suffix in ("/{name}", "/{name}/"):
-        router.add_api_route(prefix + suffix, action, methods=["GET", "POST"], include_in_schema=suffix == "/{name}")
+        for method in ("GET", "POST"):
+            router.add_api_route(
+                prefix + suffix,
+                action,
+                methods=[method],
+                name=f"ckan_action_{method.lower()}",
+                include_in_schema=suffix == "/{name}",
+            )

@@ -1,0 +1,189 @@
+"""The API view of datasets: each with its publisher, registry record, certificates, links, versions and files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from catalog.datasets.models import Dataset, DatasetDistribution, DatasetFile, DatasetVersion
+from catalog.datasets.schemas import (
+    CertificateRef,
+    DatasetPublic,
+    DistributionPublic,
+    Publisher,
+    RegistryLink,
+    VersionFile,
+    VersionPublic,
+)
+from catalog.search.formats import normalise_format
+from registry.enums import RegistrationState, SubjectStatus
+from registry.models import DataResource, Entity, Registration
+from storage.statements import expanding
+
+
+@dataclass
+class _Linked:
+    """What a page of datasets links to, each loaded in one query."""
+
+    entities: dict[str, Entity]
+    resources: dict[str, DataResource]
+    codes: dict[str, str]
+    certificates: dict[str, list[CertificateRef]]
+    distributions: dict[str, list[DatasetDistribution]]
+    files: dict[str, list[DatasetFile]]
+    versions: dict[str, list[DatasetVersion]]
+
+
+def present(session: Session, datasets: Sequence[Dataset], *, detail: bool = False) -> list[DatasetPublic]:
+    """The API view of datasets, loading what they link to in a few queries."""
+    if not datasets:
+        return []
+    linked = _load_linked(session, datasets, detail=detail)
+    views = []
+    for dataset in datasets:
+        view = _view(dataset, linked)
+        if detail:
+            view.versions = _versions(dataset, linked)
+        views.append(view)
+    return views
+
+
+def _grouped(rows: Iterable[Any]) -> dict[str, list[Any]]:
+    """Rows grouped by their dataset_id, in the order given."""
+    grouped: dict[str, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(row.dataset_id, []).append(row)
+    return grouped
+
+
+def _load_linked(session: Session, datasets: Sequence[Dataset], *, detail: bool) -> _Linked:
+    ids = [d.id for d in datasets]
+    entity_ids = {d.entity_id for d in datasets}
+    resource_ids = {d.resource_id for d in datasets if d.resource_id}
+    resources = (
+        {r.id: r for r in session.exec(select(DataResource).where(col(DataResource.id).in_(resource_ids)))}
+        if resource_ids
+        else {}
+    )
+    return _Linked(
+        entities={e.id: e for e in session.exec(select(Entity).where(col(Entity.id).in_(entity_ids)))},
+        resources=resources,
+        codes=_registration_codes(session, resource_ids),
+        certificates=_certificates(session, resource_ids),
+        distributions=_grouped(
+            session.exec(
+                select(DatasetDistribution)
+                .where(col(DatasetDistribution.dataset_id).in_(ids))
+                .order_by(col(DatasetDistribution.version), col(DatasetDistribution.id))
+            )
+        ),
+        files=_grouped(
+            session.exec(select(DatasetFile).where(col(DatasetFile.dataset_id).in_(ids)).order_by(col(DatasetFile.id)))
+        ),
+        versions=_grouped(
+            session.exec(
+                select(DatasetVersion)
+                .where(col(DatasetVersion.dataset_id).in_(ids))
+                .order_by(col(DatasetVersion.version))
+            )
+        )
+        if detail
+        else {},
+    )
+
+
+def _registry_link(resource: DataResource | None, linked: _Linked) -> RegistryLink | None:
+    if resource is None:
+        return None
+    return RegistryLink(
+        resource_id=resource.id,
+        resource_code=resource.code,
+        resource_status=resource.status,
+        registered=resource.status == SubjectStatus.registered,
+        registration_code=linked.codes.get(resource.id),
+        certificates=linked.certificates.get(resource.id, []),
+    )
+
+
+def _view(d: Dataset, linked: _Linked) -> DatasetPublic:
+    entity = linked.entities[d.entity_id]
+    resource = linked.resources.get(d.resource_id) if d.resource_id else None
+    distributions = linked.distributions.get(d.id, [])
+    return DatasetPublic(
+        id=d.id,
+        name=d.name,
+        title=d.title,
+        title_en=d.title_en,
+        description=d.description,
+        keywords=list(d.keywords),
+        themes=list(d.themes),
+        publisher=Publisher(id=entity.id, name=entity.name, name_en=entity.name_en),
+        licence=d.licence,
+        access=resource.open_attribute if resource is not None else d.access,
+        temporal_start=d.temporal_start,
+        temporal_end=d.temporal_end,
+        spatial=d.spatial,
+        update_frequency=d.update_frequency,
+        landing_page=d.landing_page,
+        state=d.state,
+        version=d.version,
+        formats=dataset_formats(distributions, linked.files.get(d.id, [])),
+        issued_at=d.issued_at,
+        modified_at=d.modified_at,
+        created_at=d.created_at,
+        registry=_registry_link(resource, linked),
+        distributions=[DistributionPublic.model_validate(x) for x in distributions],
+    )
+
+
+def _versions(d: Dataset, linked: _Linked) -> list[VersionPublic]:
+    files = linked.files.get(d.id, [])
+    return [
+        VersionPublic(
+            version=v.version,
+            state=v.state,
+            notes=v.notes,
+            created_at=v.created_at,
+            published_at=v.published_at,
+            files=[VersionFile.model_validate(f) for f in files if f.version == v.version],
+        )
+        for v in linked.versions.get(d.id, [])
+    ]
+
+
+def _registration_codes(session: Session, resource_ids: set[str]) -> dict[str, str]:
+    if not resource_ids:
+        return {}
+    codes: dict[str, str] = {}
+    rows = session.exec(
+        select(Registration.subject_id, Registration.code)
+        .where(col(Registration.subject_id).in_(resource_ids), Registration.state == RegistrationState.registered)
+        .order_by(col(Registration.registered_at))
+    )
+    for subject_id, code in rows:
+        if code:
+            codes[subject_id] = code  # the latest registration wins
+    return codes
+
+
+def _certificates(session: Session, resource_ids: set[str]) -> dict[str, list[CertificateRef]]:
+    if not resource_ids:
+        return {}
+    rows = session.connection().execute(
+        expanding("SELECT subject_id, number, status FROM certificate WHERE subject_id IN :ids ORDER BY number", "ids"),
+        {"ids": sorted(resource_ids)},
+    )
+    found: dict[str, list[CertificateRef]] = {}
+    for subject_id, number, status in rows:
+        found.setdefault(subject_id, []).append(CertificateRef(number=number, status=status))
+    return found
+
+
+def dataset_formats(distributions: Iterable[DatasetDistribution], files: Iterable[DatasetFile]) -> list[str]:
+    """The formats a dataset comes in, from its links' formats and its files' media types."""
+    names = [normalise_format(d.format or d.media_type) for d in distributions]
+    names += [normalise_format(f.media_type) for f in files]
+    return sorted({n for n in names if n})

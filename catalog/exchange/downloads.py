@@ -1,0 +1,232 @@
+"""The download policy: whether a file needs a grant, claiming and counting it, and how its bytes may go out.
+
+Every download of a conditional file (a resumed range included) needs a live grant and uses one unit of its
+quota; a revalidation that sends no bytes still needs the grant but uses nothing. Conditional files are never
+redirected to the object store: a presigned URL would outlive a revoked or exhausted grant. Every download is
+on record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import and_, update
+from sqlalchemy.engine import CursorResult
+from sqlmodel import Session, col, select
+
+from auth import audit
+from auth.caller import Caller
+from catalog.datasets.access import effective_access, visible_dataset
+from catalog.datasets.models import Dataset, DatasetFile, DatasetState, DatasetVersion
+from catalog.exchange.grants import live
+from catalog.exchange.models import AccessGrant, DownloadRecord
+from registry.access import may_read_private
+from registry.enums import Openness
+from storage.config import StorageSettings
+from storage.db import SessionFactory, now_of, upgrade_to_write
+from storage.exceptions import Forbidden, NotFound
+from storage.objects import ObjectStore
+from storage.ranges import ByteRange, not_modified, parse_range, strong_etag
+
+
+@dataclass(frozen=True)
+class Downloadable:
+    """A file the caller may fetch, and whether it takes a grant to fetch it."""
+
+    dataset: Dataset
+    file: DatasetFile
+    # True when the caller needs a live grant for it (a conditional dataset, the caller not its entity or staff).
+    conditional: bool = False
+
+
+class Delivery(StrEnum):
+    """How a download's bytes go out (the values are the modes its record shows)."""
+
+    not_modified = "not_modified"  # a revalidation: the client has the bytes already
+    accel = "accel"  # nginx sends them (X-Accel-Redirect)
+    redirect = "redirect"  # the object store sends them, at a short-lived presigned URL
+    send = "send"  # the service streams them; the record follows the transfer
+
+
+@dataclass(frozen=True)
+class DownloadTicket:
+    """What a download's record needs, fixed when the download is authorised."""
+
+    account_id: str | None
+    grant_id: str | None
+    dataset_id: str
+    file_id: str
+    provider_entity_id: str
+    client_addr: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DownloadStart:
+    """An authorised download: the file, its ETag, how its bytes go out, and the ticket its record is made from."""
+
+    file: DatasetFile
+    etag: str
+    delivery: Delivery
+    byte_range: ByteRange | None = None
+    redirect_url: str | None = None
+    ticket: DownloadTicket | None = None
+
+
+def downloadable(session: Session, caller: Caller, dataset_id: str, file_id: str) -> Downloadable:
+    """A file the caller may see: published versions for readers, any for editors; conditional ones flagged."""
+    dataset = visible_dataset(session, caller, dataset_id)
+    record = session.get(DatasetFile, file_id)
+    if record is None or record.dataset_id != dataset.id:
+        raise NotFound("no such file")
+    if may_read_private(caller, dataset.entity_id):
+        return Downloadable(dataset=dataset, file=record)
+    version = session.exec(
+        select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id, DatasetVersion.version == record.version)
+    ).one()
+    if version.state != DatasetState.published:
+        raise NotFound("no such file")
+    conditional = effective_access(session, dataset) == Openness.conditional
+    return Downloadable(dataset=dataset, file=record, conditional=conditional)
+
+
+def start_download(
+    session: Session,
+    caller: Caller,
+    store: ObjectStore,
+    settings: StorageSettings,
+    dataset_id: str,
+    file_id: str,
+    *,
+    if_none_match: str | None,
+    range_header: str | None,
+) -> DownloadStart:
+    """Authorise one download and decide how its bytes go out, in one transaction; see the module's rules."""
+    found = downloadable(session, caller, dataset_id, file_id)
+    file = found.file
+    etag = strong_etag(file.sha256)
+    if not_modified(if_none_match, etag):
+        # No bytes go out, but a conditional file still needs a live grant to be confirmed.
+        claim_download(session, caller, found, count=False)
+        session.commit()
+        return DownloadStart(file=file, etag=etag, delivery=Delivery.not_modified)
+    wanted = parse_range(range_header, file.size)
+    ticket = claim_download(session, caller, found, count=True)
+    delivery, url = _delivery(store, settings, found)
+    if delivery is not Delivery.send:
+        # nginx or the object store sends the bytes: what was authorised is all there is to record.
+        span = (wanted.start, wanted.end) if wanted else None
+        authorised = wanted.length if wanted else file.size
+        record_download(session, ticket, mode=delivery.value, byte_range=span, bytes_sent=authorised, complete=True)
+    session.commit()
+    return DownloadStart(file=file, etag=etag, delivery=delivery, byte_range=wanted, redirect_url=url, ticket=ticket)
+
+
+def _delivery(store: ObjectStore, settings: StorageSettings, found: Downloadable) -> tuple[Delivery, str | None]:
+    """How the bytes go out, and the presigned URL of a redirect."""
+    if settings.download_mode == "accel":
+        return Delivery.accel, None
+    # Conditional files are never redirected: every request for them, resumed ranges included, comes back here.
+    if settings.download_mode == "auto" and not found.conditional:
+        url = store.presigned_get_url(
+            found.file.sha256,
+            expires=timedelta(seconds=settings.presigned_url_seconds),
+            filename=found.file.name,
+            media_type=found.file.media_type,
+        )
+        if url is not None:
+            return Delivery.redirect, url
+    return Delivery.send, None
+
+
+def claim_download(session: Session, caller: Caller, found: Downloadable, *, count: bool) -> DownloadTicket:
+    """Authorise one download: a conditional file needs a live grant, whose quota a counted download uses."""
+    now = now_of(session)
+    grant_id: str | None = None
+    if found.conditional:
+        grant_id = _use_grant(session, caller, found.dataset, now, count=count)
+    return DownloadTicket(
+        account_id=caller.account_id,
+        grant_id=grant_id,
+        dataset_id=found.dataset.id,
+        file_id=found.file.id,
+        provider_entity_id=found.dataset.entity_id,
+        client_addr=caller.client_addr,
+        at=now,
+    )
+
+
+def _use_grant(session: Session, caller: Caller, dataset: Dataset, now: datetime, *, count: bool) -> str:
+    """The caller's live grant for the dataset; a counted download uses one unit of its quota."""
+    if caller.is_anonymous:
+        raise Forbidden("this dataset's files are conditional: sign in and apply for access")
+    refused = Forbidden("no live grant for this dataset: it expired, was revoked, is used up, or never was")
+    usable = and_(
+        col(AccessGrant.account_id) == caller.account_id, col(AccessGrant.dataset_id) == dataset.id, live(now)
+    )
+    grant_id = session.exec(
+        select(AccessGrant.id).where(usable).order_by(col(AccessGrant.valid_until).desc()).limit(1)
+    ).first()
+    if grant_id is None:
+        raise refused
+    if count:
+        upgrade_to_write(session)
+        # One conditional UPDATE: two downloads racing for the last unit of a quota cannot both win.
+        result = session.execute(
+            update(AccessGrant)
+            .where(col(AccessGrant.id) == grant_id, usable)
+            .values(downloads_used=AccessGrant.downloads_used + 1)
+        )
+        assert isinstance(result, CursorResult)
+        if result.rowcount != 1:
+            session.rollback()
+            raise refused
+        audit.record(session, caller, "grant.download", grant_id)
+    return grant_id
+
+
+def finish_download(
+    open_session: SessionFactory,
+    ticket: DownloadTicket,
+    *,
+    mode: str,
+    byte_range: ByteRange | None,
+    bytes_sent: int,
+    complete: bool,
+) -> None:
+    """Record a streamed transfer when it ended or broke off, in a transaction of its own."""
+    span = (byte_range.start, byte_range.end) if byte_range else None
+    with open_session(write=True) as session:
+        record_download(session, ticket, mode=mode, byte_range=span, bytes_sent=bytes_sent, complete=complete)
+        session.commit()
+
+
+def record_download(
+    session: Session,
+    ticket: DownloadTicket,
+    *,
+    mode: str,
+    byte_range: tuple[int, int] | None,
+    bytes_sent: int,
+    complete: bool,
+) -> DownloadRecord:
+    """Add a download record to the session's transaction (the caller commits)."""
+    upgrade_to_write(session)
+    record = DownloadRecord(
+        account_id=ticket.account_id,
+        grant_id=ticket.grant_id,
+        dataset_id=ticket.dataset_id,
+        file_id=ticket.file_id,
+        provider_entity_id=ticket.provider_entity_id,
+        mode=mode,
+        range_start=byte_range[0] if byte_range else None,
+        range_end=byte_range[1] if byte_range else None,
+        bytes_sent=bytes_sent,
+        complete=complete,
+        client_addr=(ticket.client_addr or "")[:64] or None,
+        at=ticket.at,
+    )
+    session.add(record)
+    return record

@@ -1,0 +1,116 @@
+"""Bytes in and out over HTTP: request bodies as plain iterators for a worker thread, and downloads whose
+bytes really sent are counted and recorded when the response ends."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+from fastapi import Response
+from fastapi.responses import FileResponse, StreamingResponse
+from starlette.datastructures import UploadFile
+from starlette.types import Message, Receive, Scope, Send
+
+from storage.objects import ObjectStore
+from storage.ranges import ByteRange
+
+log = logging.getLogger("pdr.payloads")
+
+# Pull the request body in pieces of about this size per hop from the worker thread to the event loop;
+# each hop costs tens of microseconds, so bigger pieces mean faster uploads, at this much memory each.
+UPLOAD_PIECE = 1024 * 1024
+
+
+def body_pieces(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
+    """The request body as a plain iterator for the worker thread, a few MiB per trip to the event loop."""
+
+    async def next_chunks() -> list[bytes]:
+        chunks: list[bytes] = []
+        held = 0
+        async for chunk in stream:
+            chunks.append(chunk)
+            held += len(chunk)
+            if held >= UPLOAD_PIECE:
+                break
+        return chunks
+
+    # Chunks are passed on as they came: joining them would copy every byte once more.
+    while chunks := anyio.from_thread.run(next_chunks):
+        yield from chunks
+
+
+def upload_file_pieces(upload: UploadFile) -> Iterator[bytes]:
+    """The bytes of a multipart form's file, piece by piece."""
+    while piece := upload.file.read(UPLOAD_PIECE):
+        yield piece
+
+
+def object_response(
+    store: ObjectStore,
+    sha256: str,
+    size: int,
+    media_type: str,
+    wanted: ByteRange | None,
+    headers: dict[str, str],
+) -> tuple[Response, str]:
+    """The response that sends an object's bytes, and its mode on record: from a local file, or streamed."""
+    local = store.local_path(sha256)
+    if local is not None:
+        # Starlette serves ranges from the file itself (sendfile where it can).
+        return FileResponse(local, media_type=media_type, headers=headers), "file"
+    headers = {**headers, "Accept-Ranges": "bytes"}
+    if wanted is None:
+        return StreamingResponse(
+            store.open_range(sha256), media_type=media_type, headers={**headers, "Content-Length": str(size)}
+        ), "stream"
+    return StreamingResponse(
+        store.open_range(sha256, wanted.start, wanted.end),
+        status_code=206,
+        media_type=media_type,
+        headers={
+            **headers,
+            "Content-Length": str(wanted.length),
+            "Content-Range": f"bytes {wanted.start}-{wanted.end}/{size}",
+        },
+    ), "stream"
+
+
+class RecordedResponse(Response):
+    """Send another response, counting the body bytes that really went out, then report them to on_done."""
+
+    def __init__(self, inner: Response, on_done: Callable[[int, bool], None]) -> None:
+        # Not Response.__init__: the inner response owns the body and the headers.
+        self.inner = inner
+        self.on_done = on_done
+        self.status_code = inner.status_code
+        self.raw_headers = inner.raw_headers
+        self.background = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the inner response through a counting `send`; report in a shielded worker even when cancelled."""
+        sent = 0
+        done = False
+
+        async def counting_send(message: Message) -> None:
+            nonlocal sent, done
+            await send(message)
+            if message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
+                done = not message.get("more_body", False)
+
+        # Without the pathsend extension FileResponse sends the bytes itself, so they can be counted.
+        extensions = {k: v for k, v in (scope.get("extensions") or {}).items() if k != "http.response.pathsend"}
+        try:
+            await self.inner({**scope, "extensions": extensions}, receive, counting_send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self._report, sent, done)
+
+    def _report(self, sent: int, done: bool) -> None:
+        try:
+            self.on_done(sent, done)
+        except Exception:  # the bytes went out already: a lost record must not turn the send into an error
+            log.exception("could not record a transfer of %s bytes", sent)

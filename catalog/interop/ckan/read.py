@@ -1,0 +1,198 @@
+"""Reading CKAN package dicts, one JSON object a line (``ckanapi dump datasets``), into import records.
+
+Large files are parsed, validated and tokenized in worker processes while the importing process writes.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import re
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from catalog.datasets.models import DatasetState
+from catalog.datasets.schemas import DatasetFields
+from catalog.interop.records import (
+    CKAN_NAME,
+    HTTP_URL,
+    ImportRecord,
+    RecordError,
+    parse_date,
+    parse_time,
+    themes_of,
+    validation_message,
+)
+from catalog.search.formats import normalise_format
+from catalog.search.tokens import document_text
+from registry.enums import Openness, UpdateCycle
+
+_FREQUENCIES = {
+    "daily": UpdateCycle.daily,
+    "weekly": UpdateCycle.weekly,
+    "monthly": UpdateCycle.monthly,
+    "quarterly": UpdateCycle.quarterly,
+    "annual": UpdateCycle.yearly,
+    "annually": UpdateCycle.yearly,
+    "yearly": UpdateCycle.yearly,
+    "irreg": UpdateCycle.irregular,
+    "irregular": UpdateCycle.irregular,
+    "cont": UpdateCycle.realtime,
+    "continuous": UpdateCycle.realtime,
+    "update_cont": UpdateCycle.realtime,
+    "realtime": UpdateCycle.realtime,
+    "never": UpdateCycle.static,
+    "static": UpdateCycle.static,
+}
+
+
+# CKAN's package states and the catalog's.
+_STATES = {"active": DatasetState.published, "draft": DatasetState.draft, "deleted": DatasetState.withdrawn}
+
+
+def ckan_record(package: dict[str, Any], where: str) -> ImportRecord:
+    """Map one CKAN package dict to an import record."""
+    if not isinstance(package, dict):
+        raise RecordError("a line must hold one JSON object (a CKAN package)")
+    extras = {
+        str(e.get("key")): e.get("value")
+        for e in package.get("extras") or []
+        if isinstance(e, dict) and e.get("key") is not None
+    }
+    name = str(package.get("name") or "").strip().lower()
+    if not CKAN_NAME.match(name):
+        raise RecordError(f"name {name!r} is not a CKAN name (2-100 of a-z, 0-9, - and _)")
+    organization = package.get("organization") or {}
+    publisher = package.get("owner_org") or (organization.get("name") if isinstance(organization, dict) else None)
+    try:
+        fields = DatasetFields.model_validate(_fields(package, name, extras))
+    except ValidationError as exc:
+        raise RecordError(validation_message(exc)) from exc
+    return ImportRecord(
+        where=where,
+        name=name,
+        fields=fields,
+        publisher=str(publisher) if publisher else None,
+        state=_STATES.get(str(package.get("state") or "active"), DatasetState.published),
+        distributions=[_distribution(r) for r in package.get("resources") or [] if isinstance(r, dict)],
+        modified_at=parse_time(package.get("metadata_modified")),
+        issued_at=parse_time(package.get("metadata_created")),
+        extras={k: v for k, v in extras.items() if isinstance(v, str | int | float | bool)},
+        resource_code=str(extras["resource_code"]) if extras.get("resource_code") else None,
+    )
+
+
+def _fields(package: dict[str, Any], name: str, extras: dict[str, Any]) -> dict[str, Any]:
+    """The catalog metadata a package describes, still to be validated."""
+    keywords = [str(t.get("name")) for t in package.get("tags") or [] if isinstance(t, dict) and t.get("name")]
+    groups = [str(g.get("name")) for g in package.get("groups") or [] if isinstance(g, dict) and g.get("name")]
+    themes_extra = extras.get("themes") or extras.get("theme") or ""
+    if isinstance(themes_extra, str):
+        themes_extra = [t for t in re.split(r"[,\s]+", themes_extra) if t]
+    access = str(extras.get("access") or extras.get("access_level") or "")
+    if not access:
+        access = Openness.not_open.value if package.get("private") else Openness.unconditional.value
+    return {
+        "title": package.get("title") or name,
+        "title_en": extras.get("title_en"),
+        "description": package.get("notes") or "",
+        "keywords": keywords,
+        "themes": themes_of([*groups, *themes_extra]),
+        "licence": package.get("license_id") or None,
+        "access": access,
+        "temporal_start": parse_date(extras.get("temporal_start")),
+        "temporal_end": parse_date(extras.get("temporal_end")),
+        "spatial": extras.get("spatial_text") or extras.get("spatial") or None,
+        "update_frequency": _FREQUENCIES.get(str(extras.get("frequency") or "").lower()),
+        "landing_page": package.get("url") if HTTP_URL.match(str(package.get("url") or "")) else None,
+    }
+
+
+def _distribution(resource: dict[str, Any]) -> dict[str, Any]:
+    """A CKAN resource as a distribution link; a resource without an http(s) URL refuses the record."""
+    url = str(resource.get("url") or "").strip()
+    if not HTTP_URL.match(url):
+        raise RecordError(f"resource {resource.get('name') or resource.get('id') or '?'}: url is not http(s)")
+    return {
+        "name": str(resource.get("name") or url)[:300],
+        "url": url[:2000],
+        "format": normalise_format(resource.get("format") or resource.get("mimetype")),
+        "media_type": (resource.get("mimetype") or None),
+        "description": (str(resource.get("description"))[:4000] if resource.get("description") else None),
+    }
+
+
+def _parse_lines(first: int, lines: Sequence[str]) -> list[ImportRecord | RecordError]:
+    """Records of consecutive lines, tokenized for the index too."""
+    parsed: list[ImportRecord | RecordError] = []
+    for number, line in enumerate(lines, start=first):
+        if not line.strip():
+            continue
+        where = f"line {number}"
+        try:
+            record = ckan_record(json.loads(line), where)
+        except json.JSONDecodeError as exc:
+            parsed.append(RecordError(f"{where}: not JSON ({exc.msg})"))
+            continue
+        except RecordError as exc:
+            parsed.append(RecordError(f"{where}: {exc}"))
+            continue
+        f = record.fields
+        record.text = document_text(f.title, f.title_en, f.keywords, f.description)
+        parsed.append(record)
+    return parsed
+
+
+def _chunks_of_lines(path: Path, size: int) -> Iterator[tuple[int, list[str]]]:
+    with path.open("r", encoding="utf-8") as lines:
+        first, chunk = 1, []
+        for number, line in enumerate(lines, start=1):
+            chunk.append(line)
+            if len(chunk) >= size:
+                yield first, chunk
+                first, chunk = number + 1, []
+        if chunk:
+            yield first, chunk
+
+
+# Files smaller than this are parsed in the importing process: starting workers would cost more than it saves.
+PARALLEL_FROM_BYTES = 8 << 20
+
+
+def parse_workers(path: Path) -> int:
+    """How many processes parse a CKAN file while the importing process writes: all but one core."""
+    if path.stat().st_size < PARALLEL_FROM_BYTES:
+        return 0
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
+def read_ckan_lines(path: Path, workers: int | None = None) -> Iterator[ImportRecord | RecordError]:
+    """CKAN package dicts, one JSON object a line (``ckanapi dump datasets``), in file order.
+
+    With workers, chunks of lines are parsed, validated and tokenized in other processes while the caller
+    writes the previous ones; a few chunks are in flight at most, so memory stays flat.
+    """
+    chunks = _chunks_of_lines(path, 1000)
+    workers = parse_workers(path) if workers is None else workers
+    if workers <= 0:
+        for first, lines in chunks:
+            yield from _parse_lines(first, lines)
+        return
+    # forkserver: workers never inherit the importing process's threads, connections or locks.
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+    try:
+        pending: deque[Future[list[ImportRecord | RecordError]]] = deque()
+        for first, lines in chunks:
+            pending.append(pool.submit(_parse_lines, first, lines))
+            if len(pending) > 2 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+    finally:
+        pool.shutdown(cancel_futures=True)

@@ -1,0 +1,99 @@
+# ruff: noqa: S608 - SQL here is assembled from fixed fragments; every value travels as a bound parameter.
+"""Where the search mirror's word sets come from: the full-text index (FTS5 or a tsvector), and the tokens of
+changed documents for patching them; and the start-up build of the mirror."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable
+
+import numpy as np
+from sqlalchemy import JSON, Integer, bindparam, column, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from catalog.search.index import generation
+from catalog.search.mirror import (
+    FIELDS,
+    FieldTokens,
+    Mirror,
+    WordSets,
+    bitset,
+    item_matches,
+    mirror_of,
+)
+from catalog.search.tokens import Item, document_text, warm_up
+from storage.db import session_scope
+from storage.statements import chunked
+
+log = logging.getLogger("pdr.search")
+
+
+def prepare(engine: Engine) -> None:
+    """Load the segmentation dictionary and build the search mirror, so that no request waits for them."""
+    warm_up()
+    try:
+        with session_scope(engine, write=False) as session:
+            connection = session.connection()
+            mirror = mirror_of(connection, new_mirror)
+            with mirror.reading(connection, generation(connection)):
+                log.info("search mirror ready at generation %s", mirror.generation)
+    except SQLAlchemyError as exc:  # a database not migrated yet, say: the first search will build it
+        log.warning("search mirror not prepared: %s", type(exc).__name__)
+
+
+def new_mirror() -> Mirror:
+    """An empty mirror whose word sets come from the full-text index."""
+    return Mirror(load_word=_load_word, word_matches=_word_matches, tokens_of=_tokens_of)
+
+
+def _load_word(connection: Connection, key: Hashable) -> WordSets:
+    """Which documents hold a query word, per field, from the full-text index.
+
+    The documents cross from the database as comma-separated strings rather than a row each: twice as fast.
+    """
+    assert isinstance(key, Item)
+    if connection.dialect.name == "sqlite":
+        sql = "SELECT group_concat(rowid) FROM dataset_fts WHERE dataset_fts MATCH :q"
+        joined = [connection.execute(text(sql), {"q": f"{{{name}}} : {key.fts()}"}).scalar() for name in FIELDS]
+    else:
+        # One pass over the word's documents tests the three weights; three weighted queries would each make
+        # PostgreSQL re-read every candidate's vector, since its GIN index knows no weights.
+        per_field = ", ".join(
+            f"string_agg(CAST(doc AS text), ',') FILTER (WHERE vector @@ CAST(:{w} AS tsquery))" for w in "ABC"
+        )
+        sql = f"SELECT {per_field} FROM dataset_fts WHERE vector @@ CAST(:any AS tsquery)"
+        params = {w: key.tsquery(w) for w in "ABC"} | {"any": key.tsquery()}
+        joined = list(connection.execute(text(sql), params).one())
+    title, keywords, description = (bitset(np.fromstring(value or "", dtype=np.int64, sep=",")) for value in joined)
+    return title, keywords, description
+
+
+def _word_matches(key: Hashable, tokens: FieldTokens) -> tuple[bool, bool, bool]:
+    assert isinstance(key, Item)
+    title, keywords, description = (item_matches(key.tokens, key.prefix, field) for field in tokens)
+    return title, keywords, description
+
+
+# The text of the datasets behind search rows, as the index was built from it. The search index reads the
+# dataset table by name (it is the index of that table), not through the datasets package, which builds on it.
+_DOCUMENT_TEXT = (
+    text(
+        "SELECT s.doc, d.title, d.title_en, d.keywords, d.description FROM dataset_search s "
+        "JOIN dataset d ON d.id = s.dataset_id WHERE s.doc IN :docs"
+    )
+    .bindparams(bindparam("docs", expanding=True))
+    .columns(
+        column("doc", Integer), column("title"), column("title_en"), column("keywords", JSON), column("description")
+    )
+)
+
+
+def _tokens_of(connection: Connection, docs: list[int]) -> dict[int, FieldTokens]:
+    """The indexed tokens of documents, recomputed from their datasets exactly as they were indexed."""
+    found: dict[int, FieldTokens] = {}
+    for chunk in chunked(docs, 500):
+        for doc, title, title_en, keywords, description in connection.execute(_DOCUMENT_TEXT, {"docs": chunk}):
+            body = document_text(title, title_en, keywords, description)
+            found[doc] = (body.title, body.keywords, body.description)
+    return found
