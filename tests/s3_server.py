@@ -1,15 +1,17 @@
-"""An S3-compatible server on 127.0.0.1 (moto, in a child process) and fresh buckets, for any test."""
+"""An S3-compatible server on 127.0.0.1 (moto, in a child process): how to start one and address its buckets.
+
+A plain module; the fixtures over it are in `tests/plugins/s3.py`. Each pytest process (each xdist worker) starts
+its own server on a port the kernel picks, so parallel runs never share a port or a bucket.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
-
-import pytest
-from minio import Minio
+from contextlib import contextmanager
+from pathlib import Path
 
 S3_ACCESS_KEY = "testing-access"
 S3_SECRET_KEY = "testing-secret"
@@ -30,10 +32,13 @@ server.stop()
 """
 
 
-@pytest.fixture(scope="session")
-def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """host:port of a moto S3 server for the whole session."""
-    log = tmp_path_factory.mktemp("moto") / "server.log"
+class ServerDidNotStart(RuntimeError):
+    """The moto child process exited or printed no port; the message ends with its log."""
+
+
+@contextmanager
+def moto_server(log: Path) -> Iterator[str]:
+    """Run a moto S3 server in a child process, logging to `log`; yield its host:port."""
     env = {
         **os.environ,
         "AWS_ACCESS_KEY_ID": S3_ACCESS_KEY,
@@ -54,29 +59,17 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not port.isdigit():
         server.kill()
         server.wait()
-        pytest.fail(f"moto server did not start: {log.read_text()[-2000:]}")
-    yield f"127.0.0.1:{port}"
-    server.stdin.close()  # the child stops its server when stdin closes
+        raise ServerDidNotStart(f"moto server did not start: {log.read_text()[-2000:]}")
     try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-    server.stdout.close()
-
-
-@pytest.fixture
-def s3_client(s3_endpoint: str) -> Minio:
-    """A plain minio client for arranging and inspecting the bucket behind the store."""
-    return Minio(s3_endpoint, S3_ACCESS_KEY, S3_SECRET_KEY, secure=False, region=S3_REGION)
-
-
-@pytest.fixture
-def s3_bucket(s3_client: Minio) -> str:
-    """A fresh, empty bucket for one test."""
-    bucket = f"pdr-test-{uuid.uuid4().hex[:16]}"
-    s3_client.make_bucket(bucket)
-    return bucket
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.stdin.close()  # the child stops its server when stdin closes
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        server.stdout.close()
 
 
 def s3_url(endpoint: str, bucket: str) -> str:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from catalog.app import create_app
 from catalog.cli import app as cli
 from catalog.settings import Settings
-from tests.conftest import TEST_SECRET
+from tests.support.env import TEST_SECRET
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from auth.models import Role
 from catalog.settings import Settings
 from tests.helpers import FakeClock, bearer, make_account, resource_body
-from tests.registry.conftest import Provider
+from tests.support.registry import Provider
 
 CALLERS = ("anonymous", "consumer", "provider", "other_provider", "operator", "admin")
 STAFF = ("operator", "admin")

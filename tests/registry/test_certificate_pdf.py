@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from tests.helpers import FakeClock
-from tests.registry.conftest import Provider
-from tests.registry.test_certificates_http import issue, ok, post, registered_resource
+from tests.support.certificates import issue, ok, post, registered_resource
+from tests.support.registry import Provider
 
 
 def _fonts(reader: PdfReader) -> list[dict[str, Any]]:

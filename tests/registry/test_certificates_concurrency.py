@@ -22,18 +22,18 @@ from sqlmodel import col, select
 from auth.caller import Caller
 from auth.models import Role
 from catalog.settings import Settings
-from registry import certificates, log
-from registry.certificates import CertificateRequest
+from registry import certificate_audit, certificates, log
 from registry.config import RegistrySettings
 from registry.context import bind
 from registry.keys import LOG, KeyRing, active_key, log_vkey
 from registry.merkle import leaf_hash, root_from_leaf_hashes, verify_consistency
 from registry.models import Certificate, LogCheckpoint, LogEntry
 from registry.note import parse_and_verify_checkpoint
+from registry.schemas import CertificateRequest
 from storage.db import DatabaseSettings, make_engine, session_scope
 from tests.helpers import FakeClock, make_account
-from tests.registry.conftest import Provider
-from tests.registry.test_certificates_http import registered_resource
+from tests.support.certificates import registered_resource
+from tests.support.registry import Provider
 
 WORKERS = 4
 # 1,000 certificates in all: on this 2-core machine the race takes about half a minute on PostgreSQL.
@@ -130,7 +130,7 @@ def test_four_processes_issue_distinct_numbers_into_one_linear_log(
         assert session.exec(select(func.count()).select_from(Certificate)).one() == len(numbers)
         indexes = session.exec(select(Certificate.status_index)).all()
         assert len(set(indexes)) == len(numbers)
-        assert list(certificates.audit_certificates(session)) == []
+        assert list(certificate_audit.audit_certificates(session)) == []
 
         # One linear history: entries 0..n-1 with no gap, and the root recomputed from the leaves themselves.
         entries = session.exec(select(LogEntry.data).order_by(col(LogEntry.idx))).all()
@@ -201,4 +201,4 @@ def test_two_revocations_of_one_certificate_at_once(
             select(func.count()).select_from(LogEntry).where(LogEntry.kind == "certificate.revoked")
         ).one()
         assert revoked_events == 1
-        assert list(certificates.audit_certificates(session)) == []
+        assert list(certificate_audit.audit_certificates(session)) == []

@@ -13,26 +13,16 @@ from sqlmodel import select
 
 from auth.models import Role
 from catalog.settings import Settings
-from registry import certificates, status_list
+from registry import certificate_audit, status_list
 from registry.codes import parse_certificate_number
 from registry.models import Certificate, LogEntry
 from storage.db import session_scope
-from tests.helpers import FakeClock, bearer, entity_body, make_account, resource_body
-from tests.registry.conftest import Provider
-from tests.registry.test_workflow_http import register
+from tests.helpers import FakeClock, entity_body, make_account, resource_body
+from tests.support.certificates import issue, ok, post, registered_resource
+from tests.support.registry import Provider
+from tests.support.workflow import register
 
-# ---------------------------------------------------------------- helpers shared with the other certificate tests
-
-
-def post(client: TestClient, path: str, token: str | None, body: dict[str, Any] | None = None) -> Any:
-    """POST and return the response."""
-    return client.post(path, json=body, headers=bearer(token) if token else {})
-
-
-def ok(response: Any) -> dict[str, Any]:
-    """The JSON of a successful response."""
-    assert response.status_code in (200, 201), response.text
-    return dict(response.json())
+# ---------------------------------------------------------------- helpers of these tests only
 
 
 def entity_provider(
@@ -44,18 +34,6 @@ def entity_provider(
     if verify:
         ok(post(client, f"/api/v1/entities/{entity['id']}/verify", operator))
     return Provider(token=token, account_id=account_id, entity_id=entity["id"])
-
-
-def registered_resource(
-    client: TestClient, clock: FakeClock, provider: Provider, operator: str, **overrides: object
-) -> dict[str, Any]:
-    """A resource taken through a first registration; returns the resource with its registration."""
-    resource = ok(post(client, "/api/v1/resources", provider.token, resource_body(**overrides)))
-    body = {"type": "first", "subject": {"resource_id": resource["id"]}}
-    reg = ok(post(client, "/api/v1/registrations", provider.token, body))
-    done = register(client, clock, provider, operator, reg["id"])
-    assert done["state"] == "registered", done
-    return {**resource, "registration": done}
 
 
 def registered_product(
@@ -79,11 +57,6 @@ def registered_product(
     done = register(client, clock, provider, operator, reg["id"])
     assert done["state"] == "registered", done
     return {**product, "registration": done}
-
-
-def issue(client: TestClient, token: str | None, **body: Any) -> Any:
-    """POST /api/v1/certificates with a default scope."""
-    return post(client, "/api/v1/certificates", token, {"scope": "在广州市范围内用于交通规划研究", **body})
 
 
 def log_entry(engine: Engine, index: int) -> LogEntry:
@@ -382,7 +355,7 @@ def test_revocation_flips_the_bit_and_is_logged(
         assert kinds.count("status_list.published") == 2  # the first list, then the one with the bit set
         row = session.exec(select(Certificate).where(Certificate.number == gone["number"])).one()
         assert row.revoked_reason == "授权协议已提前终止"
-        assert list(certificates.audit_certificates(session)) == []
+        assert list(certificate_audit.audit_certificates(session)) == []
 
     view = client.get(f"/verify/{gone['number']}", headers={"Accept": "application/json"}).json()
     assert view["status"] == "revoked"
@@ -435,7 +408,7 @@ def test_audit_finds_a_changed_certificate_row(
     number = ok(issue(client, operator, resource_id=resource["id"], rights=["holding"]))["number"]
     ok(issue(client, operator, resource_id=resource["id"], rights=["processing_use"]))
     with session_scope(engine) as session:
-        assert list(certificates.audit_certificates(session)) == []
+        assert list(certificate_audit.audit_certificates(session)) == []
         row = session.exec(select(Certificate).where(Certificate.number == number)).one()
         credential = dict(row.credential)
         credential["credentialSubject"] = {**credential["credentialSubject"], "scope": "在全国范围内用于交通规划研究"}
@@ -443,7 +416,7 @@ def test_audit_finds_a_changed_certificate_row(
         session.add(row)
         session.commit()
     with session_scope(engine) as session:
-        problems = list(certificates.audit_certificates(session))
+        problems = list(certificate_audit.audit_certificates(session))
     assert len(problems) == 1
     assert number in problems[0] and "credential_sha256" in problems[0]
 
@@ -456,7 +429,7 @@ def test_audit_finds_a_changed_certificate_row(
         session.add(row)
         session.commit()
     with session_scope(engine) as session:
-        problems = list(certificates.audit_certificates(session))
+        problems = list(certificate_audit.audit_certificates(session))
     assert problems == [
         f"certificate {number} (row {row.id}): column holder_uscc does not match log entry {row.log_index}"
     ]

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from auth.models import Role
 from catalog.settings import Settings
 from tests.helpers import VALID_USCC, bearer, entity_body, make_account, new_uscc, uscc_with_check
-from tests.registry.conftest import Provider
+from tests.support.registry import Provider
 
 CONTACT_FIELDS = {"contact_name", "contact_phone", "contact_email"}
 

@@ -26,9 +26,9 @@ from registry.merkle import leaf_hash
 from registry.models import LogCheckpoint, LogEntry, RegistrationStep
 from storage.db import session_scope
 from storage.exceptions import InvalidInput
-from tests.conftest import TEST_SECRET
 from tests.helpers import bearer, resource_body
-from tests.registry.conftest import Provider
+from tests.support.env import TEST_SECRET
+from tests.support.registry import Provider
 
 
 class ClientBackend:

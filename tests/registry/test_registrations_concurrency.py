@@ -32,7 +32,7 @@ from registry.schemas import EntityCreate, RegistrationCreate, SubjectRef
 from storage.db import session_scope
 from storage.exceptions import Conflict
 from tests.helpers import bearer, entity_body, make_account, resource_body
-from tests.registry.conftest import Provider
+from tests.support.registry import Provider
 
 T = TypeVar("T")
 

@@ -2,42 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Any
+from datetime import date
 
 from fastapi.testclient import TestClient
 
 from registry.codes import is_valid_query_code, is_valid_registration_code, is_valid_resource_code
-from tests.helpers import FakeClock, bearer, resource_body
-from tests.registry.conftest import Provider
-
-
-def _post(client: TestClient, path: str, token: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    response = client.post(path, json=body, headers=bearer(token))
-    assert response.status_code in (200, 201), response.text
-    return dict(response.json())
-
-
-def _new_resource(client: TestClient, provider: Provider, **overrides: object) -> dict[str, Any]:
-    return _post(client, "/api/v1/resources", provider.token, resource_body(**overrides))
-
-
-def _apply(client: TestClient, provider: Provider, resource_id: str, kind: str = "first", **extra: Any) -> str:
-    body = {"type": kind, "subject": {"resource_id": resource_id}, **extra}
-    return str(_post(client, "/api/v1/registrations", provider.token, body)["id"])
-
-
-def _step(client: TestClient, token: str, reg_id: str, action: str, **body: Any) -> dict[str, Any]:
-    return _post(client, f"/api/v1/registrations/{reg_id}/{action}", token, body or None)
-
-
-def register(client: TestClient, clock: FakeClock, provider: Provider, operator: str, reg_id: str) -> dict[str, Any]:
-    """Take a registration from draft to registered with no objection."""
-    _step(client, provider.token, reg_id, "submit")
-    _step(client, operator, reg_id, "accept")
-    reg = _step(client, operator, reg_id, "pass-review")
-    clock.set_china(date.fromisoformat(reg["notice_ends_on"]) + timedelta(days=1))
-    return dict(client.get(f"/api/v1/registrations/{reg_id}", headers=bearer(provider.token)).json())
+from tests.helpers import FakeClock, bearer
+from tests.support.registry import Provider
+from tests.support.workflow import apply as _apply
+from tests.support.workflow import new_resource as _new_resource
+from tests.support.workflow import post_ok as _post
+from tests.support.workflow import register
+from tests.support.workflow import step as _step
 
 
 def test_the_whole_path_to_a_registered_code(

@@ -11,7 +11,7 @@ from httpx import Response
 
 from registry.codes import is_valid_product_code, is_valid_registration_code, is_valid_resource_code
 from tests.helpers import FakeClock, bearer, resource_body
-from tests.registry.conftest import Provider
+from tests.support.registry import Provider
 
 
 def product_body(source_resource_ids: list[str] | None, **overrides: object) -> dict[str, object]:

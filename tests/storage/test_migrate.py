@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
+from catalog.tables import metadata
 from storage import migrate
 from storage.db import DatabaseSettings, make_engine
-from catalog.tables import metadata
 from storage.metadata import include_name
 
 

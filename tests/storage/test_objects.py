@@ -15,7 +15,6 @@ import httpx
 import pytest
 from minio import Minio
 
-from storage.config import StorageSettings
 from storage.exceptions import InvalidInput
 from storage.objects import (
     READ_CHUNK,
@@ -29,14 +28,8 @@ from storage.objects import (
     content_disposition,
 )
 from storage.stores import open_object_store
-from tests.storage.conftest import (
-    S3_ACCESS_KEY,
-    S3_PREFIX,
-    S3_REGION,
-    S3_SECRET_KEY,
-    Backend,
-    s3_url,
-)
+from tests.s3_server import S3_ACCESS_KEY, S3_PREFIX, S3_REGION, S3_SECRET_KEY, s3_url
+from tests.support.object_stores import Backend
 
 MIB = 1024 * 1024
 # More than one read chunk, and not a multiple of anything, so range edges get exercised.
@@ -395,73 +388,6 @@ def test_content_disposition() -> None:
 
 
 # --- selection by URL and settings ------------------------------------------------------------------
-
-REFUSED_URLS = {
-    "file-relative": ("file:var/objects", "absolute"),
-    "file-host": ("file://var/objects", "absolute path"),
-    "file-root": ("file:///", "below the filesystem root"),
-    "file-query": ("file:///srv/objects?mode=fast", "no query"),
-    "http": ("http://example.org/objects", "allowed schemes"),
-    "ftp": ("ftp://example.org/objects", "allowed schemes"),
-    "bare-path": ("/srv/objects", "allowed schemes"),
-    "empty": ("", "allowed schemes"),
-    "s3-user-password": ("s3://AKIAEXAMPLE:topsecret@bucket/p?endpoint=127.0.0.1:9000", "credentials"),
-    "s3-user": ("s3://topsecret@bucket/p", "credentials"),
-    "s3-unknown-parameter": ("s3://bucket/p?endpoint=127.0.0.1:9000&password=topsecret", "unknown"),
-    "s3-endpoint-with-scheme": ("s3://bucket/p?endpoint=http://127.0.0.1:9000", "endpoint"),
-    "s3-secure-not-boolean": ("s3://bucket/p?secure=maybe", "secure"),
-    "s3-bad-bucket": ("s3://Bad_Bucket/p", "bucket"),
-    "s3-dot-dot": ("s3://bucket/a/../p", "'..'"),
-}
-
-
-@pytest.mark.parametrize(("url", "reason"), REFUSED_URLS.values(), ids=REFUSED_URLS.keys())
-def test_open_object_store_refuses(url: str, reason: str) -> None:
-    with pytest.raises(ValueError) as caught:
-        open_object_store(url, access_key="ak", secret_key="sk")
-    assert reason in str(caught.value)
-    assert "topsecret" not in str(caught.value)
-
-
-def test_open_object_store_file_url(tmp_path: Path) -> None:
-    root = tmp_path / "with space"
-    store = open_object_store(root.as_uri(), access_key=None, secret_key=None)
-    assert not root.exists()  # nothing happens until the store is used
-    stored = store.put_stream([b"data"])
-    path = store.local_path(stored.sha256)
-    assert path is not None and path.is_relative_to(root)
-
-
-def test_open_object_store_s3_needs_credentials_from_settings() -> None:
-    url = "s3://bucket/prefix?endpoint=127.0.0.1:9000&secure=false"
-    with pytest.raises(ValueError, match="PDR_S3_ACCESS_KEY"):
-        open_object_store(url, access_key=None, secret_key=None)
-    store = open_object_store(url, access_key="ak", secret_key="sk")
-    assert store.local_path(sha(b"x")) is None
-
-
-def test_storage_settings_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PDR_STORAGE_URL", "PDR_S3_ACCESS_KEY", "PDR_S3_SECRET_KEY", "PDR_MAX_UPLOAD_BYTES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    settings = StorageSettings()
-    assert settings.storage_url == (tmp_path.resolve() / "var" / "objects").as_uri()
-    assert settings.max_upload_bytes == 10 * 1024**3
-    assert not (tmp_path / "var").exists()
-    settings.open_store().check_writable()
-    assert (tmp_path / "var" / "objects").is_dir()
-
-
-def test_storage_settings_from_environment(s3_endpoint: str, s3_bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PDR_STORAGE_URL", s3_url(s3_endpoint, s3_bucket))
-    monkeypatch.setenv("PDR_S3_ACCESS_KEY", S3_ACCESS_KEY)
-    monkeypatch.setenv("PDR_S3_SECRET_KEY", S3_SECRET_KEY)
-    monkeypatch.setenv("PDR_S3_REGION", S3_REGION)
-    settings = StorageSettings()
-    assert S3_SECRET_KEY not in repr(settings)
-    store = settings.open_store()
-    store.check_writable()
-    assert store.put_stream([b"via settings"]).created
 
 
 # --- memory -----------------------------------------------------------------------------------------

@@ -7,14 +7,16 @@ from sqlalchemy import Engine
 
 from auth.caller import Caller
 from auth.models import Role
-from catalog import datasets
+from catalog.datasets import service as datasets
 from catalog.settings import Settings
 from storage.db import session_scope
 from storage.exceptions import Conflict, Forbidden
-from tests.catalog.conftest import published
 from tests.helpers import FakeClock, bearer, dataset_body, entity_body, make_account, resource_body
-from tests.registry.conftest import Provider
-from tests.registry.test_workflow_http import _apply, _new_resource, register
+from tests.support.catalog import published
+from tests.support.registry import Provider
+from tests.support.workflow import apply as _apply
+from tests.support.workflow import new_resource as _new_resource
+from tests.support.workflow import register
 
 
 def test_provider_creates_a_draft_that_only_its_entity_and_staff_see(

@@ -10,17 +10,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from catalog.settings import Settings
-from tests.catalog.exchange_fixtures import (
+from tests.helpers import bearer
+from tests.support.exchange import (
     World,
     add_operator_entity,
     content_url,
     granted,
     request_body,
-    world,
 )
-from tests.helpers import bearer
-
-__all__ = ["world"]
 
 ROLES = ("anonymous", "consumer", "provider", "other_provider", "operator", "admin")
 

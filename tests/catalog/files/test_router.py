@@ -9,7 +9,7 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +21,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
-from catalog import payloads
 from catalog.app import create_app
-from catalog.models import DatasetFile
+from catalog.datasets.models import DatasetFile
+from catalog.files import service as payloads
+from catalog.files import upkeep
 from catalog.settings import Settings
 from storage.db import session_scope
 from storage.objects import ObjectStore
 from tests.helpers import bearer, dataset_body
-from tests.registry.conftest import Provider
+from tests.support.registry import Provider
 
 CSV = "站点,功率\nA01,60\nA02,120\n".encode() * 50
 CSV_SHA = hashlib.sha256(CSV).hexdigest()
@@ -136,7 +137,7 @@ def test_a_failure_after_storing_removes_the_new_object(
     def failing_record(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(payloads.datasets, "add_file_record", failing_record)
+    monkeypatch.setattr(payloads, "add_file_record", failing_record)
     with TestClient(app, raise_server_exceptions=False) as failing:
         assert _upload(failing, provider.token, dataset_id).status_code == 500
     assert _leftovers(app, engine) == (0, 0, 0)
@@ -178,9 +179,7 @@ def test_interrupted_stream_leaves_no_row_and_gc_removes_stale_temporaries(
     os.utime(stale, (old, old))
     orphan = _store(app).put_stream([b"nobody refers to me"])
     with session_scope(engine) as session:
-        report = payloads.collect_garbage(
-            session, _store(app), now=datetime.now(UTC), temporary_age=timedelta(days=1), grace=timedelta(0)
-        )
+        report = upkeep.collect_garbage(session, _store(app), temporary_age=timedelta(days=1), grace=timedelta(0))
     assert report.temporary >= 1
     assert report.unreferenced == 1
     assert not stale.exists()
@@ -311,7 +310,9 @@ def live_server(app: FastAPI, provider: Provider) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
+    deadline = time.monotonic() + 30
     while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.01)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
@@ -402,7 +403,7 @@ def test_on_s3_downloads_redirect_to_a_short_lived_url(s3_settings: Settings, pr
 @pytest.fixture
 def provider_on(engine: Engine, settings: Settings, operator: str) -> Any:
     """Make a verified provider through a given client."""
-    from tests.registry.conftest import new_provider
+    from tests.support.registry import new_provider
 
     return lambda client: new_provider(client, engine, settings, operator, 9)
 
@@ -413,7 +414,7 @@ def test_storage_commands(
     from typer.testing import CliRunner
 
     from catalog.cli import app as cli
-    from tests.conftest import TEST_SECRET
+    from tests.support.env import TEST_SECRET
 
     monkeypatch.setenv("PDR_DATABASE_URL", settings.db.database_url)
     monkeypatch.setenv("PDR_STORAGE_URL", settings.objects.storage_url)

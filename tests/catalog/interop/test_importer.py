@@ -11,11 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from catalog import importer
 from catalog.cli import app as cli
+from catalog.interop import importer
+from catalog.interop.ckan import read as ckan_read
+from catalog.interop.records import ImportRecord, RecordError
 from catalog.settings import Settings
-from tests.catalog.conftest import SYSTEM, add_entities
 from tests.helpers import ckan_package
+from tests.support.catalog import SYSTEM, add_entities
 
 TURTLE = """
 @prefix dcat: <http://www.w3.org/ns/dcat#> .
@@ -129,7 +131,7 @@ def test_dcat_turtle_import(client: TestClient, engine: Engine, tmp_path: Path) 
 def test_unknown_file_type_is_refused(engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "catalog.csv"
     path.write_text("a,b\n", encoding="utf-8")
-    with pytest.raises(importer.RecordError):
+    with pytest.raises(RecordError):
         importer.import_file(engine, path, caller=SYSTEM, progress=False)
 
 
@@ -151,14 +153,14 @@ def test_parsing_in_worker_processes_gives_the_same_records_in_order(tmp_path: P
     lines[7] = "{not json"
     lines[1800] = ckan_package("Bad Name", "pub-a")
     source = _write_lines(tmp_path / "many.jsonl", lines)
-    here = list(importer.read_ckan_lines(source, workers=0))
-    there = list(importer.read_ckan_lines(source, workers=2))
+    here = list(ckan_read.read_ckan_lines(source, workers=0))
+    there = list(ckan_read.read_ckan_lines(source, workers=2))
     assert [_comparable(r) for r in there] == [_comparable(r) for r in here]
-    assert sum(isinstance(r, importer.RecordError) for r in here) == 2
+    assert sum(isinstance(r, RecordError) for r in here) == 2
 
 
-def _comparable(record: importer.ImportRecord | importer.RecordError) -> Any:
-    if isinstance(record, importer.RecordError):
+def _comparable(record: ImportRecord | RecordError) -> Any:
+    if isinstance(record, RecordError):
         return str(record)
     fields = record.fields.model_dump()
     return (record.where, record.name, fields, record.distributions, record.text, record.modified_at, record.extras)
@@ -166,17 +168,17 @@ def _comparable(record: importer.ImportRecord | importer.RecordError) -> Any:
 
 def test_large_files_are_parsed_by_all_but_one_core(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = _write_lines(tmp_path / "one.jsonl", [ckan_package("one", "pub-a")])
-    assert importer.parse_workers(source) == 0
-    monkeypatch.setattr(importer, "PARALLEL_FROM_BYTES", 1)
-    monkeypatch.setattr(importer.os, "cpu_count", lambda: 4)
-    assert importer.parse_workers(source) == 3
+    assert ckan_read.parse_workers(source) == 0
+    monkeypatch.setattr(ckan_read, "PARALLEL_FROM_BYTES", 1)
+    monkeypatch.setattr(ckan_read.os, "cpu_count", lambda: 4)
+    assert ckan_read.parse_workers(source) == 3
 
 
 def test_a_large_import_refreshes_postgresql_statistics_as_it_grows(engine: Engine) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("planner statistics are PostgreSQL's")
     add_entities(engine, ["pub-a"])
-    records = (importer.ckan_record(ckan_package(f"ds-{i}", "pub-a"), f"line {i}") for i in range(1200))
+    records = (ckan_read.ckan_record(ckan_package(f"ds-{i}", "pub-a"), f"line {i}") for i in range(1200))
     report = importer.import_records(engine, iter(records), caller=SYSTEM, batch_size=500)
     assert report.created == 1200
     with engine.connect() as connection:

@@ -17,14 +17,20 @@ import snowballstemmer
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from catalog import importer, search, search_mirror
-from catalog.search import Item, SearchQuery, Viewer, parse_query
-from catalog.search_mirror import drop_mirror
-from registry.enums import THEME_LABELS_ZH, Theme
+from catalog.interop import writer
+from catalog.search import index as search_index
+from catalog.search import mirror as search_mirror
+from catalog.search import ordering as search_ordering
+from catalog.search import query as search_query
+from catalog.search import sources as search_sources
+from catalog.search.mirror import drop_mirror
+from catalog.search.query import SearchQuery, Viewer
+from catalog.search.service import search as run_search
+from catalog.search.tokens import Item, parse_query
 from storage import migrate
 from storage.db import DatabaseSettings, make_engine, session_scope
-from tests.catalog.conftest import add_entities, load_packages
-from tests.conftest import POSTGRES_URL
+from tests.support.catalog import add_entities, load_packages
+from tests.support.env import POSTGRES_URL
 
 PUBLISHERS = ["pub-a", "pub-b", "pub-c"]
 DISTRICTS = [("天河区", "Tianhe"), ("海珠区", "Haizhu"), ("番禺区", "Panyu")]
@@ -153,23 +159,23 @@ def _load(engine: Engine, packages: list[dict[str, Any]], monkeypatch: pytest.Mo
     """Load packages with ids fixed by their position, so two databases hold exactly the same rows."""
     add_entities(engine, PUBLISHERS)
     counter = itertools.count()
-    monkeypatch.setattr(importer, "new_id", lambda: f"{next(counter):026d}")
+    monkeypatch.setattr(writer, "new_id", lambda: f"{next(counter):026d}")
     load_packages(engine, packages)
     return _names_to_ids(engine)
 
 
 def _names_to_ids(engine: Engine) -> dict[str, str]:
-    from catalog.models import Dataset
+    from catalog.datasets.models import Dataset
 
     with session_scope(engine) as session:
         return {d.name: d.id for d in session.exec(select(Dataset)).all()}
 
 
-def _all(engine: Engine, query: SearchQuery) -> Iterator[tuple[list[str], list[int], search.SearchResult]]:
+def _all(engine: Engine, query: SearchQuery) -> Iterator[tuple[list[str], list[int], search_query.SearchResult]]:
     while True:
         # A session per page: each page is its own request, and writers may come in between.
         with session_scope(engine) as session:
-            result = search.search(session, query)
+            result = run_search(session, query)
         yield result.ids, result.scores, result
         if result.next_cursor is None:
             return
@@ -177,10 +183,10 @@ def _all(engine: Engine, query: SearchQuery) -> Iterator[tuple[list[str], list[i
 
 
 def _answer(engine: Engine, q: str, **extra: Any) -> tuple[list[tuple[str, int]], int, dict[str, Any]]:
-    query = SearchQuery(q=q, facets=list(search.FACETS), limit=7, **extra)
+    query = SearchQuery(q=q, facets=list(search_query.FACETS), limit=7, **extra)
     ids: list[str] = []
     scores: list[int] = []
-    first: search.SearchResult | None = None
+    first: search_query.SearchResult | None = None
     for page_ids, page_scores, result in _all(engine, query):
         first = first or result
         ids += page_ids
@@ -294,9 +300,9 @@ def test_filters_and_facets_are_exact(engine: Engine, packages: list[dict[str, A
 
 def test_not_open_datasets_count_only_for_their_entity_and_staff(engine: Engine, loaded: dict[str, str]) -> None:
     with session_scope(engine) as session:
-        public = search.search(session, SearchQuery(facets=["access"])).facets["access"]
-        staff = search.search(session, SearchQuery(facets=["access"], viewer=Viewer(staff=True))).facets["access"]
-        member = search.search(session, SearchQuery(facets=["access"], viewer=Viewer(entity_id="pub-a")))
+        public = run_search(session, SearchQuery(facets=["access"])).facets["access"]
+        staff = run_search(session, SearchQuery(facets=["access"], viewer=Viewer(staff=True))).facets["access"]
+        member = run_search(session, SearchQuery(facets=["access"], viewer=Viewer(entity_id="pub-a")))
     assert "not_open" not in {v.value for v in public}
     assert "not_open" in {v.value for v in staff}
     own = {v.value: v.count for v in member.facets["access"]}.get("not_open", 0)
@@ -310,10 +316,10 @@ def test_sorts_and_cursor_pages_cover_everything_once(engine: Engine, loaded: di
         names = [n for n, _ in answer]
         assert len(names) == len(set(names)) == count
     with session_scope(engine) as session:
-        titles = search.search(session, SearchQuery(sort="title", limit=1000)).ids
-        from catalog.models import Dataset
+        titles = run_search(session, SearchQuery(sort="title", limit=1000)).ids
+        from catalog.datasets.models import Dataset
 
-        rows = {d.id: search.title_key(d.title) for d in session.exec(select(Dataset)).all()}
+        rows = {d.id: search_index.title_key(d.title) for d in session.exec(select(Dataset)).all()}
     keys = [(rows[i], i) for i in titles]
     assert keys == sorted(keys)
 
@@ -332,7 +338,7 @@ def test_pages_stay_stable_while_datasets_are_added(
             {**packages[0], "name": f"late-{page}-{k}", "title": "充电桩" if k else "其他", "notes": "充电桩"}
             for k in range(2)
         ]
-        monkeypatch.setattr(importer, "new_id", lambda: f"{next(extra):026d}")
+        monkeypatch.setattr(writer, "new_id", lambda: f"{next(extra):026d}")
         load_packages(engine, new)
     names = {v: k for k, v in _names_to_ids(engine).items()}
     seen_names = [names[i] for i in seen]
@@ -351,17 +357,8 @@ def test_bad_parameters_name_the_field(engine: Engine) -> None:
             (SearchQuery(cursor="garbage!"), "cursor"),
         ]:
             with pytest.raises(InvalidInput) as caught:
-                search.search(session, query)
+                run_search(session, query)
             assert caught.value.errors[0].field == field
-
-
-def test_tokens_and_queries() -> None:
-    assert search.index_tokens("天河区充电桩") == ["天河", "河区", "区充", "充电", "电桩", "桩"]
-    assert search.index_tokens("Parking Lots, ＰＭ２.５") == ["park", "lot", "pm2", "5"]
-    assert [i.tokens for i in parse_query("天河区充电桩")] == [("天河", "河区"), ("充电", "电桩")]
-    assert parse_query("桩") == [Item(("桩",), prefix=True)]
-    assert parse_query("parking in the 天河区") == [Item(("park",)), Item(("天河", "河区"))]
-    assert THEME_LABELS_ZH[Theme("public_services")] == "公共服务"
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="compares with PostgreSQL; the PostgreSQL run does it")
@@ -415,7 +412,7 @@ def test_a_mirror_that_followed_writes_answers_as_a_fresh_one(
         {**packages[0], "name": "brand-new", "title": "Tianhe charging 充电桩", "tags": [{"name": "充电桩"}]},
     ]
     extra = itertools.count(5000)
-    monkeypatch.setattr(importer, "new_id", lambda: f"{next(extra):026d}")
+    monkeypatch.setattr(writer, "new_id", lambda: f"{next(extra):026d}")
     load_packages(engine, changed)
     followed = _every_answer(engine)
     assert followed == _rebuilt(engine)
@@ -426,9 +423,9 @@ def test_title_order_is_the_same_sorted_in_memory_or_walked_in_the_index(
     engine: Engine, loaded: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for q in ("", "数据", "充电桩", "不存在的词"):
-        monkeypatch.setattr(search, "TITLE_FETCH", 10**9)
+        monkeypatch.setattr(search_ordering, "TITLE_FETCH", 10**9)
         fetched = _answer(engine, q, sort="title")
-        monkeypatch.setattr(search, "TITLE_FETCH", 0)
+        monkeypatch.setattr(search_ordering, "TITLE_FETCH", 0)
         assert _answer(engine, q, sort="title") == fetched, q
 
 
@@ -439,13 +436,6 @@ def test_a_small_word_budget_evicts_without_changing_answers(
     monkeypatch.setattr(search_mirror, "WORD_SET_BUDGET", 1)
     drop_mirror(engine)
     assert _every_answer(engine) == expected
-
-
-def test_word_matching_in_memory_agrees_with_the_index() -> None:
-    tokens = search.index_tokens("天河区公共充电设施与电桩 Parking lots")
-    for q, found in [("充电", True), ("充电桩", False), ("桩", True), ("parking", True), ("停车", False)]:
-        items = parse_query(q)
-        assert all(search_mirror.item_matches(i.tokens, i.prefix, tokens) for i in items) is found, q
 
 
 def test_a_write_invalidates_cached_answers(engine: Engine, loaded: dict[str, str]) -> None:
@@ -462,11 +452,11 @@ def test_a_write_invalidates_cached_answers(engine: Engine, loaded: dict[str, st
 
 def test_prepare_builds_the_mirror_before_any_search(engine: Engine, loaded: dict[str, str]) -> None:
     drop_mirror(engine)
-    search.prepare(engine)
+    search_sources.prepare(engine)
     with session_scope(engine, write=False) as session:
         connection = session.connection()
-        mirror = search_mirror.mirror_of(connection, search._new_mirror)
-        assert mirror.generation == search.generation(connection) > 0
+        mirror = search_mirror.mirror_of(connection, search_sources.new_mirror)
+        assert mirror.generation == search_index.generation(connection) > 0
         assert int(mirror["present"].sum()) == len(loaded)
 
 
@@ -479,14 +469,14 @@ def test_a_reader_older_than_the_mirror_never_leaves_its_view_behind(
         e if e["key"] != "access" else {"key": "access", "value": "unconditional"} for e in late["extras"]
     ]
     with session_scope(engine, write=False) as old:
-        search.search(old, SearchQuery(q="数据"))  # the old reader's snapshot starts here
+        run_search(old, SearchQuery(q="数据"))  # the old reader's snapshot starts here
         extra = itertools.count(9000)
-        monkeypatch.setattr(importer, "new_id", lambda: f"{next(extra):026d}")
+        monkeypatch.setattr(writer, "new_id", lambda: f"{next(extra):026d}")
         load_packages(engine, [late])
         with session_scope(engine, write=False) as new:
-            search.search(new, SearchQuery(q="数据"))  # the mirror moves past the old reader
-        search.search(old, SearchQuery(q="消防栓"))  # a word first asked from the old view
-        search.search(old, SearchQuery(tags=["充电桩"]))
+            run_search(new, SearchQuery(q="数据"))  # the mirror moves past the old reader
+        run_search(old, SearchQuery(q="消防栓"))  # a word first asked from the old view
+        run_search(old, SearchQuery(tags=["充电桩"]))
     with session_scope(engine, write=False) as session:
-        assert search.search(session, SearchQuery(q="消防栓")).ids == [_names_to_ids(engine)["late-comer"]]
+        assert run_search(session, SearchQuery(q="消防栓")).ids == [_names_to_ids(engine)["late-comer"]]
     assert _every_answer(engine) == _rebuilt(engine)

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from catalog.app import create_app
 from catalog.settings import Settings
-from tests.registry.conftest import Provider
+from tests.support.registry import Provider
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import json
 
 from fastapi.testclient import TestClient
 
-from tests.catalog.conftest import published
-from tests.registry.conftest import Provider
+from tests.support.catalog import published
+from tests.support.registry import Provider
 
 
 def _package(provider: Provider, name: str = "tianhe-piles", **extra: object) -> dict[str, object]:

@@ -13,14 +13,14 @@ from rdflib import Graph, Namespace
 from rdflib.namespace import DCTERMS, RDF
 from sqlalchemy import Engine
 
-from catalog import importer
-from catalog.dcat import HYDRA
-from tests.catalog.conftest import SYSTEM, published
+from catalog.interop import importer
+from catalog.interop.dcat.vocabulary import HYDRA
 from tests.helpers import bearer
-from tests.registry.conftest import Provider
+from tests.support.catalog import SYSTEM, published
+from tests.support.registry import Provider
 
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
-SHAPES = Path(__file__).resolve().parents[1] / "standards" / "dcat-ap-3.0.0-shapes.ttl"
+SHAPES = Path(__file__).resolve().parents[3] / "standards" / "dcat-ap-3.0.0-shapes.ttl"
 
 
 @pytest.fixture(scope="module")

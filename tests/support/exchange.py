@@ -1,4 +1,5 @@
-"""Shared set-up of the exchange tests: a conditional and a not_open dataset with files, products, roles."""
+"""The exchange tests' cast and helpers: datasets with files, products, access requests (the `world` fixture is in
+`tests/plugins/exchange_world.py`)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from auth.models import Role
-from catalog.settings import Settings
 from registry.models import DataProduct, Entity
 from storage.db import session_scope
-from tests.helpers import FakeClock, bearer, dataset_body, make_account, new_uscc
-from tests.registry.conftest import Provider
+from tests.helpers import bearer, dataset_body, new_uscc
+from tests.support.registry import Provider
 
 PAYLOAD = bytes(range(256)) * 40  # 10240 bytes
 
@@ -87,39 +85,6 @@ def add_operator_entity(engine: Engine, serial: int = 900) -> str:
         session.add(entity)
         session.commit()
         return entity.id
-
-
-@pytest.fixture
-def world(
-    client: TestClient,
-    engine: Engine,
-    settings: Settings,
-    clock: FakeClock,
-    provider: Provider,
-    other_provider: Provider,
-    operator: str,
-) -> World:
-    """The exchange's cast, on Monday 2026-11-23."""
-    consumer_id, consumer = make_account(engine, settings.auth, Role.consumer, name="consumer-x")
-    admin = make_account(engine, settings.auth, Role.admin, name="admin-1")[1]
-    conditional, conditional_file = dataset_with_file(client, provider, "conditional")
-    not_open, _ = dataset_with_file(client, provider, "not_open")
-    open_dataset, open_file = dataset_with_file(client, provider, "unconditional")
-    return World(
-        provider=provider,
-        other=other_provider,
-        consumer=consumer,
-        consumer_id=consumer_id,
-        operator=operator,
-        admin=admin,
-        conditional=conditional,
-        conditional_file=conditional_file,
-        not_open=not_open,
-        open_dataset=open_dataset,
-        open_file=open_file,
-        product=add_product(engine, provider.entity_id, "registered"),
-        draft_product=add_product(engine, provider.entity_id, "draft"),
-    )
 
 
 def request_body(**overrides: Any) -> dict[str, Any]:

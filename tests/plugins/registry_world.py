@@ -1,8 +1,7 @@
-"""Registry fixtures: a movable clock, staff, and a verified provider entity."""
+"""The registry's people and time as fixtures: a movable clock, staff, a consumer and verified providers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 import pytest
@@ -12,16 +11,8 @@ from sqlalchemy import Engine
 
 from auth.models import Role
 from catalog.settings import Settings
-from tests.helpers import FakeClock, bearer, entity_body, make_account
-
-
-@dataclass
-class Provider:
-    """A provider account acting for a verified entity."""
-
-    token: str
-    account_id: str
-    entity_id: str
+from tests.helpers import FakeClock, make_account
+from tests.support.registry import Provider, new_provider
 
 
 @pytest.fixture
@@ -42,17 +33,6 @@ def operator(engine: Engine, settings: Settings) -> str:
 def consumer(engine: Engine, settings: Settings) -> str:
     """A consumer's token."""
     return make_account(engine, settings.auth, Role.consumer, name="consumer-1")[1]
-
-
-def new_provider(client: TestClient, engine: Engine, settings: Settings, operator: str, serial: int) -> Provider:
-    """A provider account that registers its entity, which the operator verifies."""
-    account_id, token = make_account(engine, settings.auth, Role.provider, name=f"provider-{serial}")
-    created = client.post("/api/v1/entities", json=entity_body(serial), headers=bearer(token))
-    assert created.status_code == 201, created.text
-    entity_id = created.json()["id"]
-    verified = client.post(f"/api/v1/entities/{entity_id}/verify", headers=bearer(operator))
-    assert verified.status_code == 200, verified.text
-    return Provider(token=token, account_id=account_id, entity_id=entity_id)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Catalog fixtures: the registry's verified providers, staff and consumers, and catalog data helpers."""
+"""Catalog test data: published datasets over HTTP, publishers and CKAN packages written straight to the database."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from sqlalchemy import Engine
 
 from auth.caller import Caller
 from auth.models import Role
-from catalog import importer
+from catalog.interop import importer
+from catalog.interop.ckan.read import ckan_record
+from catalog.interop.records import ImportReport
 from registry.models import Entity
 from storage.db import session_scope
 from tests.helpers import bearer, dataset_body, new_uscc
-from tests.registry.conftest import Provider, clock, consumer, operator, other_provider, provider
-
-__all__ = ["clock", "consumer", "operator", "other_provider", "provider"]
+from tests.support.registry import Provider
 
 SYSTEM = Caller(name="test", role=Role.admin)
 
@@ -47,9 +47,9 @@ def add_entities(engine: Engine, ids: Iterable[str], start: int = 500) -> None:
         session.commit()
 
 
-def load_packages(engine: Engine, packages: Iterable[dict[str, Any]]) -> importer.ImportReport:
+def load_packages(engine: Engine, packages: Iterable[dict[str, Any]]) -> ImportReport:
     """Import CKAN package dicts through the bulk import path."""
-    records = (importer.ckan_record(p, f"record {i}") for i, p in enumerate(packages, start=1))
+    records = (ckan_record(p, f"record {i}") for i, p in enumerate(packages, start=1))
     report = importer.import_records(engine, iter(records), caller=SYSTEM)
     assert report.errors == [], report.errors
     return report

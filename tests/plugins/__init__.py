@@ -1,0 +1,1 @@
+"""Pytest plugins holding the fixtures and hooks shared across test directories; `tests/conftest.py` registers them."""
