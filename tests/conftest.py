@@ -1,7 +1,7 @@
 """The suite's root: registers the shared fixture plugins once for every test directory.
 
-Shared fixtures live in pytest plugins under `tests/plugins/`, shared plain helpers in `tests/helpers.py`,
-`tests/s3_server.py` and `tests/support/`; test modules import those, never a conftest or another test module.
+Shared fixtures live in pytest plugins under `tests/plugins/`, shared plain helpers in modules under
+`tests/support/`; test modules import those, never a conftest or another test module.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from auth.caller import Caller
 from auth.models import Account, AuditEvent, Role
 from catalog.settings import Settings
 from storage.db import session_scope
-from tests.helpers import bearer, make_account
+from tests.support.data import bearer, make_account
 
 
 def _events(engine: Engine) -> list[AuditEvent]:

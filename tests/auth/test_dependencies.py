@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from auth.models import Role
 from catalog.settings import Settings
-from tests.helpers import bearer, make_account
+from tests.support.data import bearer, make_account
 
 
 @pytest.mark.parametrize(("role", "expected"), [(Role.admin, 200), (Role.operator, 403), (Role.consumer, 403)])

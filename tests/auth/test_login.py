@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 
 from auth.models import Role
 from catalog.settings import Settings
-from tests.helpers import make_account
+from tests.support.data import make_account
 
 PASSWORD = "correct horse battery"
 

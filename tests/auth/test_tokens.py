@@ -12,7 +12,7 @@ from auth.models import ApiToken, Role
 from catalog.settings import Settings
 from storage.db import session_scope
 from storage.types import utcnow
-from tests.helpers import bearer, make_account
+from tests.support.data import bearer, make_account
 
 
 def test_me_answers_with_the_calling_account(client: TestClient, engine: Engine, settings: Settings) -> None:

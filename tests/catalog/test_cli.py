@@ -70,7 +70,7 @@ def test_registry_tick_completes_ended_notices(cli_env: Settings) -> None:
 
     from auth.models import Role
     from storage.db import make_engine
-    from tests.helpers import FakeClock, bearer, entity_body, make_account, resource_body
+    from tests.support.data import FakeClock, bearer, entity_body, make_account, resource_body
 
     runner = CliRunner()
     runner.invoke(cli, ["db", "upgrade"])

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from auth.models import Role
 from catalog.settings import Settings
-from tests.helpers import FakeClock, make_account
+from tests.support.data import FakeClock, make_account
 from tests.support.exchange import World, add_product, dataset_with_file
 from tests.support.registry import Provider
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from auth.models import Role
 from catalog.settings import Settings
-from tests.helpers import FakeClock, make_account
+from tests.support.data import FakeClock, make_account
 from tests.support.registry import Provider, new_provider
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from minio import Minio
 
-from tests.s3_server import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, ServerDidNotStart, moto_server
+from tests.support.s3_server import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, ServerDidNotStart, moto_server
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from auth.models import Role
 from catalog.settings import Settings
-from tests.helpers import FakeClock, bearer, make_account, resource_body
+from tests.support.data import FakeClock, bearer, make_account, resource_body
 from tests.support.registry import Provider
 
 CALLERS = ("anonymous", "consumer", "provider", "other_provider", "operator", "admin")

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
-from tests.helpers import FakeClock
 from tests.support.certificates import issue, ok, post, registered_resource
+from tests.support.data import FakeClock
 from tests.support.registry import Provider
 
 

@@ -31,8 +31,8 @@ from registry.models import Certificate, LogCheckpoint, LogEntry
 from registry.note import parse_and_verify_checkpoint
 from registry.schemas import CertificateRequest
 from storage.db import DatabaseSettings, make_engine, session_scope
-from tests.helpers import FakeClock, make_account
 from tests.support.certificates import registered_resource
+from tests.support.data import FakeClock, make_account
 from tests.support.registry import Provider
 
 WORKERS = 4

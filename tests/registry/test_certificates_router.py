@@ -17,8 +17,8 @@ from registry import certificate_audit, status_list
 from registry.codes import parse_certificate_number
 from registry.models import Certificate, LogEntry
 from storage.db import session_scope
-from tests.helpers import FakeClock, entity_body, make_account, resource_body
 from tests.support.certificates import issue, ok, post, registered_resource
+from tests.support.data import FakeClock, entity_body, make_account, resource_body
 from tests.support.registry import Provider
 from tests.support.workflow import register
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from auth.models import Role
 from catalog.settings import Settings
-from tests.helpers import VALID_USCC, bearer, entity_body, make_account, new_uscc, uscc_with_check
+from tests.support.data import VALID_USCC, bearer, entity_body, make_account, new_uscc, uscc_with_check
 from tests.support.registry import Provider
 
 CONTACT_FIELDS = {"contact_name", "contact_phone", "contact_email"}

@@ -26,7 +26,7 @@ from registry.merkle import leaf_hash
 from registry.models import LogCheckpoint, LogEntry, RegistrationStep
 from storage.db import session_scope
 from storage.exceptions import InvalidInput
-from tests.helpers import bearer, resource_body
+from tests.support.data import bearer, resource_body
 from tests.support.env import TEST_SECRET
 from tests.support.registry import Provider
 

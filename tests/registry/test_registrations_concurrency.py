@@ -31,7 +31,7 @@ from registry.registrations import create_registration, take_step
 from registry.schemas import EntityCreate, RegistrationCreate, SubjectRef
 from storage.db import session_scope
 from storage.exceptions import Conflict
-from tests.helpers import bearer, entity_body, make_account, resource_body
+from tests.support.data import bearer, entity_body, make_account, resource_body
 from tests.support.registry import Provider
 
 T = TypeVar("T")

@@ -7,7 +7,7 @@ from datetime import date
 from fastapi.testclient import TestClient
 
 from registry.codes import is_valid_query_code, is_valid_registration_code, is_valid_resource_code
-from tests.helpers import FakeClock, bearer
+from tests.support.data import FakeClock, bearer
 from tests.support.registry import Provider
 from tests.support.workflow import apply as _apply
 from tests.support.workflow import new_resource as _new_resource

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from registry.codes import is_valid_product_code, is_valid_registration_code, is_valid_resource_code
-from tests.helpers import FakeClock, bearer, resource_body
+from tests.support.data import FakeClock, bearer, resource_body
 from tests.support.registry import Provider
 
 

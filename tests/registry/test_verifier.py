@@ -20,8 +20,8 @@ from catalog.settings import Settings
 from registry import keys, verifier
 from registry.credentials import did_key_verification_method, sign_credential
 from storage.db import session_scope
-from tests.helpers import FakeClock
 from tests.support.certificates import issue, ok, post, registered_resource
+from tests.support.data import FakeClock
 from tests.support.registry import Provider
 
 AT = "2027-01-01T00:00:00Z"  # inside the validity of certificates issued under the test clock

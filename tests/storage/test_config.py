@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from storage.config import StorageSettings
-from tests.s3_server import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, s3_url
+from tests.support.s3_server import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, s3_url
 
 
 def test_storage_settings_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

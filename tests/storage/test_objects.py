@@ -28,8 +28,8 @@ from storage.objects import (
     content_disposition,
 )
 from storage.stores import open_object_store
-from tests.s3_server import S3_ACCESS_KEY, S3_PREFIX, S3_REGION, S3_SECRET_KEY, s3_url
 from tests.support.object_stores import Backend
+from tests.support.s3_server import S3_ACCESS_KEY, S3_PREFIX, S3_REGION, S3_SECRET_KEY, s3_url
 
 MIB = 1024 * 1024
 # More than one read chunk, and not a multiple of anything, so range edges get exercised.

@@ -15,7 +15,7 @@ from catalog.interop.ckan.read import ckan_record
 from catalog.interop.records import ImportReport
 from registry.models import Entity
 from storage.db import session_scope
-from tests.helpers import bearer, dataset_body, new_uscc
+from tests.support.data import bearer, dataset_body, new_uscc
 from tests.support.registry import Provider
 
 SYSTEM = Caller(name="test", role=Role.admin)

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from registry.models import DataProduct, Entity
 from storage.db import session_scope
-from tests.helpers import bearer, dataset_body, new_uscc
+from tests.support.data import bearer, dataset_body, new_uscc
 from tests.support.registry import Provider
 
 PAYLOAD = bytes(range(256)) * 40  # 10240 bytes

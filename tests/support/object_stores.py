@@ -12,7 +12,7 @@ from minio import Minio
 
 from storage.objects import ObjectStore
 from storage.stores import open_object_store
-from tests.s3_server import S3_ACCESS_KEY, S3_PREFIX, S3_REGION, S3_SECRET_KEY, s3_url
+from tests.support.s3_server import S3_ACCESS_KEY, S3_PREFIX, S3_REGION, S3_SECRET_KEY, s3_url
 
 
 @dataclass(frozen=True)

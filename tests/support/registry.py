@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from auth.models import Role
 from catalog.settings import Settings
-from tests.helpers import bearer, entity_body, make_account
+from tests.support.data import bearer, entity_body, make_account
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.helpers import FakeClock, bearer, resource_body
+from tests.support.data import FakeClock, bearer, resource_body
 from tests.support.registry import Provider
 
 

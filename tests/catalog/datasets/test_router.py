@@ -11,8 +11,8 @@ from catalog.datasets import service as datasets
 from catalog.settings import Settings
 from storage.db import session_scope
 from storage.exceptions import Conflict, Forbidden
-from tests.helpers import FakeClock, bearer, dataset_body, entity_body, make_account, resource_body
 from tests.support.catalog import published
+from tests.support.data import FakeClock, bearer, dataset_body, entity_body, make_account, resource_body
 from tests.support.registry import Provider
 from tests.support.workflow import apply as _apply
 from tests.support.workflow import new_resource as _new_resource

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from auth.models import Role
 from catalog.settings import Settings
-from tests.helpers import FakeClock, bearer, make_account
+from tests.support.data import FakeClock, bearer, make_account
 from tests.support.exchange import (
     World,
     add_operator_entity,

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 
 from catalog.exchange.models import DownloadRecord
 from storage.db import session_scope
-from tests.helpers import FakeClock, bearer
+from tests.support.data import FakeClock, bearer
 from tests.support.exchange import (
     PAYLOAD,
     World,

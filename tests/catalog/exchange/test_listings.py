@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.helpers import bearer
+from tests.support.data import bearer
 from tests.support.exchange import (
     World,
 )

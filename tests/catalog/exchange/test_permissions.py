@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from catalog.settings import Settings
-from tests.helpers import bearer
+from tests.support.data import bearer
 from tests.support.exchange import (
     World,
     add_operator_entity,

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from registry.models import LogEntry
 from storage.db import session_scope
-from tests.helpers import bearer
+from tests.support.data import bearer
 from tests.support.exchange import (
     World,
     content_url,

@@ -28,7 +28,7 @@ from catalog.files import upkeep
 from catalog.settings import Settings
 from storage.db import session_scope
 from storage.objects import ObjectStore
-from tests.helpers import bearer, dataset_body
+from tests.support.data import bearer, dataset_body
 from tests.support.registry import Provider
 
 CSV = "站点,功率\nA01,60\nA02,120\n".encode() * 50
@@ -371,7 +371,7 @@ def s3_settings(settings: Settings, s3_endpoint: str, s3_bucket: str) -> Setting
     """The test's settings with the object store on the local S3 server."""
     from pydantic import SecretStr
 
-    from tests.s3_server import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, s3_url
+    from tests.support.s3_server import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, s3_url
 
     settings.objects.storage_url = s3_url(s3_endpoint, s3_bucket)
     settings.objects.s3_access_key = SecretStr(S3_ACCESS_KEY)

@@ -16,8 +16,8 @@ from catalog.interop import importer
 from catalog.interop.ckan import read as ckan_read
 from catalog.interop.records import ImportRecord, RecordError
 from catalog.settings import Settings
-from tests.helpers import ckan_package
 from tests.support.catalog import SYSTEM, add_entities
+from tests.support.data import ckan_package
 
 TURTLE = """
 @prefix dcat: <http://www.w3.org/ns/dcat#> .

@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 
 from catalog.interop import importer
 from catalog.interop.dcat.vocabulary import HYDRA
-from tests.helpers import bearer
 from tests.support.catalog import SYSTEM, published
+from tests.support.data import bearer
 from tests.support.registry import Provider
 
 DCAT = Namespace("http://www.w3.org/ns/dcat#")

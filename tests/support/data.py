@@ -1,4 +1,4 @@
-"""Plain helpers that make test data."""
+"""Plain helpers that make test data: accounts and tokens, valid USCCs, request bodies, a movable clock."""
 
 from __future__ import annotations
 
