@@ -20,6 +20,7 @@ from catalog.files import upkeep
 from catalog.interop.importer import import_file
 from catalog.interop.records import RecordError
 from catalog.settings import Settings, UnsafeSettings
+from catalog.web.logs import configure_logging
 from registry import certificate_audit, completion, keys, log
 from registry import log_audit as log_audit_checks
 from registry.context import with_keyring
@@ -88,9 +89,8 @@ def serve(
     workers: int = typer.Option(1, help="Worker processes (PostgreSQL deployments)."),
 ) -> None:
     """Run the HTTP service; on the embedded SQLite database, migrate it first."""
+    # Imported here, like the verifier below: the other commands start without the server's modules.
     import uvicorn
-
-    from catalog.web.logs import configure_logging
 
     settings = _settings()
     configure_logging(settings.log_format, settings.log_level)

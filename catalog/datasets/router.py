@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
 from auth.dependencies import AnyCaller, Cursor, DbSession, Limit, SignedIn
-from catalog.config import CatalogSettings
 from catalog.datasets import access, service
 from catalog.datasets.models import Dataset
 from catalog.datasets.query import search_datasets as run_search
@@ -23,6 +22,7 @@ from catalog.datasets.schemas import (
 )
 from catalog.datasets.views import present
 from catalog.search.query import SearchQuery
+from catalog.web.dependencies import CatalogConfig
 from storage.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
@@ -34,12 +34,6 @@ def _split(values: list[str] | None) -> list[str]:
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
 
 
-def catalog_settings(request: Request) -> CatalogSettings:
-    """The catalog settings of the running app."""
-    settings: CatalogSettings = request.app.state.settings.catalog
-    return settings
-
-
 def _detail(session: DbSession, dataset: object) -> DatasetPublic:
     assert isinstance(dataset, Dataset)
     return present(session, [dataset], detail=True)[0]
@@ -47,7 +41,7 @@ def _detail(session: DbSession, dataset: object) -> DatasetPublic:
 
 @router.get("/datasets", response_model=DatasetsPublic, response_model_exclude_none=False)
 def search_datasets(
-    request: Request,
+    settings: CatalogConfig,
     caller: AnyCaller,
     session: DbSession,
     q: Annotated[str | None, Query(max_length=500)] = None,
@@ -82,7 +76,7 @@ def search_datasets(
         state=state,
         sort=sort,
         facets=_split(facets),
-        facet_limit=facet_limit or catalog_settings(request).facet_limit,
+        facet_limit=facet_limit or settings.facet_limit,
         limit=limit,
         cursor=cursor,
     )

@@ -32,8 +32,6 @@ from registry.enums import Openness, Theme
 
 def read_dcat(path: Path, rdf_format: str) -> Iterator[ImportRecord | RecordError]:
     """The dcat:Dataset resources of an RDF file."""
-    from rdflib import Graph
-
     graph = Graph()
     try:
         graph.parse(path, format=rdf_format)

@@ -4,46 +4,38 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from auth.dependencies import DbSession
-from catalog.config import CatalogSettings
 from catalog.interop.dcat.vocabulary import MEDIA_TYPE
 from catalog.interop.dcat.write import catalog_graph, dataset_graph, serialize
+from catalog.web.dependencies import BaseUrl, CatalogConfig
 from storage.exceptions import NotFound
 
 router = APIRouter(prefix="/dcat", tags=["dcat"])
-
-
-def _settings(request: Request) -> tuple[str, CatalogSettings]:
-    settings = request.app.state.settings
-    return str(settings.base_url), settings.catalog
 
 
 Page = Annotated[int, Query(ge=1, le=1_000_000)]
 
 
 @router.get("/catalog.ttl")
-def catalog_turtle(request: Request, session: DbSession, page: Page = 1) -> Response:
+def catalog_turtle(session: DbSession, base: BaseUrl, settings: CatalogConfig, page: Page = 1) -> Response:
     """The public catalog in Turtle, one page at a time (hydra:PartialCollectionView links the pages)."""
-    base, settings = _settings(request)
     return Response(serialize(catalog_graph(session, base, settings, page), "ttl"), media_type=MEDIA_TYPE["ttl"])
 
 
 @router.get("/catalog.jsonld")
-def catalog_jsonld(request: Request, session: DbSession, page: Page = 1) -> Response:
+def catalog_jsonld(session: DbSession, base: BaseUrl, settings: CatalogConfig, page: Page = 1) -> Response:
     """The public catalog in JSON-LD, one page at a time."""
-    base, settings = _settings(request)
     graph = catalog_graph(session, base, settings, page, "jsonld")
     return Response(serialize(graph, "jsonld"), media_type=MEDIA_TYPE["jsonld"])
 
 
 @router.get("/datasets/{document}")
-def dataset_document(document: str, request: Request, session: DbSession) -> Response:
+def dataset_document(document: str, session: DbSession, base: BaseUrl, settings: CatalogConfig) -> Response:
     """One public dataset: ``{id}.ttl`` or ``{id}.jsonld``."""
     dataset_id, _, fmt = document.rpartition(".")
     if fmt not in MEDIA_TYPE or not dataset_id:
         raise NotFound("ask for {id}.ttl or {id}.jsonld")
-    base, settings = _settings(request)
     graph = dataset_graph(session, base, settings, dataset_id)
     return Response(serialize(graph, fmt), media_type=MEDIA_TYPE[fmt])
