@@ -9,24 +9,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from catalog.interop.ckan import reads, writes
+from catalog.interop.ckan import read_actions, write_actions
 from catalog.interop.ckan.errors import CkanError, from_domain
-from catalog.interop.ckan.reads import Context
+from catalog.interop.ckan.read_actions import Context
 from storage.exceptions import DomainError
 
 ACTIONS: dict[str, Callable[[Context, dict[str, Any]], Any]] = {
-    "package_search": reads.package_search,
-    "package_show": reads.package_show,
-    "package_list": reads.package_list,
-    "organization_list": reads.organization_list,
-    "organization_show": reads.organization_show,
-    "tag_list": reads.tag_list,
-    "license_list": reads.license_list,
-    "resource_show": reads.resource_show,
-    "status_show": reads.status_show,
-    "package_create": writes.package_create,
-    "package_update": writes.package_update,
-    "resource_create": writes.resource_create,
+    "package_search": read_actions.package_search,
+    "package_show": read_actions.package_show,
+    "package_list": read_actions.package_list,
+    "organization_list": read_actions.organization_list,
+    "organization_show": read_actions.organization_show,
+    "tag_list": read_actions.tag_list,
+    "license_list": read_actions.license_list,
+    "resource_show": read_actions.resource_show,
+    "status_show": read_actions.status_show,
+    "package_create": write_actions.package_create,
+    "package_update": write_actions.package_update,
+    "resource_create": write_actions.resource_create,
 }
 WRITES = frozenset({"package_create", "package_update", "resource_create"})
 

@@ -16,7 +16,7 @@ from auth.exceptions import InvalidCredentials
 from auth.models import Role
 from catalog.interop.ckan.actions import WRITES, run_action
 from catalog.interop.ckan.errors import CkanError
-from catalog.interop.ckan.reads import Context
+from catalog.interop.ckan.read_actions import Context
 
 router = APIRouter(tags=["ckan"])
 

@@ -16,7 +16,7 @@ from catalog.datasets.schemas import (
 from catalog.datasets.service import add_distribution, create_dataset, publish_dataset, update_dataset
 from catalog.interop.ckan.errors import CkanError, validation
 from catalog.interop.ckan.params import required_param
-from catalog.interop.ckan.reads import Context, show_package
+from catalog.interop.ckan.read_actions import Context, show_package
 from catalog.interop.ckan.shapes import resource_dict
 from registry.enums import Openness
 
