@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "pdr-development-secret-do-not-use-in-production"  # noqa: S105 - refused in production
@@ -16,8 +16,12 @@ class AuthSettings(BaseSettings):
     # Keyed hash of API tokens at rest: a stolen table is useless without it. Changing it ends every token.
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     session_ttl_hours: int = 12
-    login_max_failures: int = 5
-    login_window_seconds: int = 900
+    # Password sign-in: after this many failures on one name from one address, that address waits this long, and
+    # twice as long after each further failure, up to the cap. An address failing 4 times as often over all names
+    # waits the window too.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    login_max_lockout_seconds: int = Field(default=86_400, ge=1)
     cookie_secure: bool = False
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from storage.ids import new_id
@@ -53,6 +54,11 @@ class AuditEvent(SQLModel, table=True):
     """One state-changing request: who did what to which thing, and how it ended."""
 
     __tablename__ = "audit_event"
+    # The sign-in's limits count failures per account name and per client address over a time range.
+    __table_args__ = (
+        Index("ix_audit_event_target_at", "target", "at"),
+        Index("ix_audit_event_client_addr_at", "client_addr", "at"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=26)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
@@ -64,3 +70,19 @@ class AuditEvent(SQLModel, table=True):
     status: int | None = None
     request_id: str | None = Field(default=None, max_length=64)
     client_addr: str | None = Field(default=None, max_length=64)
+
+
+class AuditTally(SQLModel, table=True):
+    """Refused requests of anonymous callers, counted per minute, action (method and route) and status.
+
+    Anyone can send refused requests, as many as they like; a row each would let them grow the audit trail
+    without bound. The first refusal of each count also leaves one row in the trail, with its request id.
+    """
+
+    __tablename__ = "audit_tally"
+
+    minute: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    action: str = Field(max_length=100, primary_key=True)
+    status: int = Field(primary_key=True)
+    outcome: str = Field(max_length=16)
+    count: int = 0

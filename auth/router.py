@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from auth import service
+from auth import audit, service
 from auth.config import AuthSettings
 from auth.dependencies import (
     SESSION_COOKIE,
@@ -19,12 +19,13 @@ from auth.dependencies import (
     SignedIn,
     get_auth_settings,
 )
-from auth.models import Account
+from auth.models import Account, AuditTally
 from auth.schemas import (
     AccountCreate,
     AccountCreated,
     AccountPublic,
     AuditEventPublic,
+    AuditTallyPublic,
     LoginRequest,
     TokenCreate,
     TokenCreated,
@@ -77,7 +78,11 @@ def revoke_token(token_id: str, caller: SignedIn, session: DbSession) -> Respons
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/login", response_model=TokenCreated)
+@router.post(
+    "/login",
+    response_model=TokenCreated,
+    responses={429: {"description": "Too many failed sign-ins for this name from this address; see Retry-After"}},
+)
 def login(
     body: LoginRequest,
     request: Request,
@@ -97,6 +102,17 @@ def login(
         samesite="strict",
     )
     return TokenCreated(**TokenPublic.model_validate(token.row).model_dump(), token=token.secret)
+
+
+@router.get("/audit/tallies", response_model=list[AuditTallyPublic])
+def read_audit_tallies(
+    _admin: Admin,
+    session: DbSession,
+    since: datetime | None = None,
+    action: Annotated[str | None, Query(max_length=100)] = None,
+) -> list[AuditTally]:
+    """Refused requests of anonymous callers, counted per minute, route and status; the last day by default."""
+    return audit.list_tallies(session, since=since, action=action)
 
 
 @router.get("/audit", response_model=Page[AuditEventPublic])

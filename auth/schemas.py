@@ -80,6 +80,18 @@ class LoginRequest(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
+class AuditTallyPublic(BaseModel):
+    """How many requests of anonymous callers one route refused with one status in one minute."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    minute: datetime
+    action: str
+    status: int
+    outcome: str
+    count: int
+
+
 class AuditEventPublic(BaseModel):
     """One audit row."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -167,21 +168,36 @@ def authenticate(session: Session, secret: str, settings: AuthSettings) -> Accou
     return account
 
 
+def sign_in_wait(session: Session, caller: Caller, settings: AuthSettings, name: str) -> int:
+    """Seconds the caller's address must wait before it may try this name again; 0 when it may now.
+
+    Failures count per name *and* address, so that nobody can lock an account out from elsewhere; each failure
+    past the limit doubles the wait (up to a cap), and a successful sign-in from the address starts again. An
+    address that fails on many names is slowed down as a whole.
+    """
+    now = now_of(session)
+    address = caller.client_addr or "-"
+    lookback = now - timedelta(seconds=settings.login_max_lockout_seconds)
+    streak, last = audit.failure_streak(session, "auth.login", lookback, target=f"name:{name}", client_addr=address)
+    wait = 0.0
+    if streak >= settings.login_max_failures and last is not None:
+        doublings = min(streak - settings.login_max_failures, 32)
+        lockout = min(settings.login_window_seconds * 2**doublings, settings.login_max_lockout_seconds)
+        wait = (last + timedelta(seconds=lockout) - now).total_seconds()
+    window = now - timedelta(seconds=settings.login_window_seconds)
+    # An address may try a few names (a shared office) before it is slowed down.
+    if audit.count_failures(session, "auth.login", window, client_addr=address) >= 4 * settings.login_max_failures:
+        wait = max(wait, settings.login_window_seconds)
+    return math.ceil(wait) if wait > 0 else 0
+
+
 def login(
     session: Session, caller: Caller, settings: AuthSettings, *, name: str, password: str
 ) -> tuple[Account, NewToken]:
-    """Password sign-in: a short-lived session token, with failures limited per name and per address."""
-    since = now_of(session) - timedelta(seconds=settings.login_window_seconds)
-    failures = max(
-        audit.count_failures(session, "auth.login", since, target=f"name:{name}"),
-        # An address may try a few names (a shared office) before it is slowed down.
-        audit.count_failures(session, "auth.login", since, client_addr=caller.client_addr or "-") // 4,
-    )
-    if failures >= settings.login_max_failures:
-        raise TooManyRequests(
-            "too many failed sign-ins; try again later",
-            headers={"Retry-After": str(settings.login_window_seconds)},
-        )
+    """Password sign-in: a short-lived session token, with failures limited per name and address."""
+    wait = sign_in_wait(session, caller, settings, name)
+    if wait:
+        raise TooManyRequests("too many failed sign-ins; try again later", headers={"Retry-After": str(wait)})
     account = session.exec(select(Account).where(Account.name == name)).first()
     valid = verify_password(password, account.password_hash if account else None)
     if account is None or not valid or not account.is_active:

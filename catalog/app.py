@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 
@@ -17,13 +17,16 @@ from sqlmodel import Session
 from auth.router import router as auth_router
 from catalog.datasets.router import router as catalog_router
 from catalog.exchange.router import router as exchange_router
+from catalog.files.limits import UploadSlots
 from catalog.files.router import router as payloads_router
 from catalog.interop.ckan.router import router as ckan_router
 from catalog.interop.dcat.router import router as dcat_router
 from catalog.search.sources import prepare as prepare_search
 from catalog.settings import Settings
+from catalog.web.edge import EdgeMiddleware
 from catalog.web.metrics import Metrics
 from catalog.web.middleware import RequestMiddleware
+from catalog.web.openapi import install_openapi
 from catalog.web.problems import install_problem_handlers
 from catalog.web.router import router as health_router
 from registry.certificates_router import router as certificate_router
@@ -57,10 +60,24 @@ def _open_session(app: FastAPI, *, write: bool = True) -> Session:
     return with_keyring(new_session(state.engine, write=write, clock=state.clock), state.keyring)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app; its lifespan opens the database and the object store."""
-    settings = settings or Settings()
-    settings.check()
+ROUTERS = (
+    health_router,
+    auth_router,
+    entities_router,
+    subjects_router,
+    registrations_router,
+    catalog_router,
+    dcat_router,
+    ckan_router,
+    log_router,
+    payloads_router,
+    certificate_router,
+    exchange_router,
+)
+
+
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """What the app opens when it starts and closes when it stops: the database, the object store, the keys."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -85,30 +102,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await anyio.to_thread.run_sync(warm_up.join, WARM_UP_SHUTDOWN_SECONDS)
             engine.dispose()
 
-    app = FastAPI(title="pdr: public data registry", version=_version(), lifespan=lifespan)
+    return lifespan
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; its lifespan opens the database and the object store."""
+    settings = settings or Settings()
+    settings.check()
+    app = FastAPI(title="pdr: public data registry", version=_version(), lifespan=_lifespan(settings))
     app.state.settings = settings
     # Every use case reads the time from here, through its session, so tests can move it across holidays and
     # notices.
     app.state.clock = utcnow
     app.state.open_session = partial(_open_session, app)
     app.state.metrics = Metrics()
+    # Uploads in progress in this process, bounded in total and per account (catalog/files/limits.py).
+    app.state.upload_slots = UploadSlots()
     install_problem_handlers(app)
+    install_openapi(app)
+    # Added first, so it runs inside the request middleware: its answers get the request id, and bodies it reads
+    # are already bounded.
+    app.add_middleware(EdgeMiddleware, streaming_paths=STREAMING_PATHS)
     app.add_middleware(
         RequestMiddleware,
         metrics=app.state.metrics,
         max_body_bytes=settings.max_request_body_bytes,
         streaming_paths=STREAMING_PATHS,
     )
-    app.include_router(health_router)
-    app.include_router(auth_router)
-    app.include_router(entities_router)
-    app.include_router(subjects_router)
-    app.include_router(registrations_router)
-    app.include_router(catalog_router)
-    app.include_router(dcat_router)
-    app.include_router(ckan_router)
-    app.include_router(log_router)
-    app.include_router(payloads_router)
-    app.include_router(certificate_router)
-    app.include_router(exchange_router)
+    # In this order: a route matches the first router that has it.
+    for router in ROUTERS:
+        app.include_router(router)
     return app

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import math
+from collections import Counter
 from enum import StrEnum
 
 from pydantic import Field, SecretStr
@@ -24,6 +27,39 @@ class Environment(StrEnum):
 
 class UnsafeSettings(RuntimeError):
     """Production mode was asked for with settings that are only safe in development."""
+
+
+# A production secret has at least this many bytes, and at least this many bits by a character-frequency estimate
+# (a random hex string of 32 digits has about 115; "aaaa...abcdefgh" of the same length has 44).
+MIN_SECRET_BYTES = 32
+MIN_SECRET_BITS = 64
+
+
+def _estimated_bits(value: str) -> float:
+    """Shannon entropy of the value's own character frequencies, times its length: a low bar, cheaply checked."""
+    counts = Counter(value)
+    return -sum(n * math.log2(n / len(value)) for n in counts.values())
+
+
+def _repeats_a_unit(value: str) -> bool:
+    """Whether the value is a short piece written at least twice over ("abcabcabc", "Passw0rd!Passw0rd!")."""
+    longest = min(len(value) // 2, 64)
+    return any(all(value[i] == value[i + p] for i in range(len(value) - p)) for p in range(1, longest + 1))
+
+
+def _mostly_runs(value: str) -> bool:
+    """Whether most neighbouring characters are equal or consecutive ("aaaa", "abcdef", "123456", "zyxw")."""
+    steps = [abs(ord(b) - ord(a)) <= 1 for a, b in itertools.pairwise(value)]
+    return bool(steps) and sum(steps) * 2 > len(steps)
+
+
+def secret_weakness(value: str) -> str | None:
+    """Why a secret is too weak for production ("shorter than 32 bytes", "of low variety"), or None."""
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        return f"shorter than {MIN_SECRET_BYTES} bytes"
+    if _estimated_bits(value) < MIN_SECRET_BITS or _repeats_a_unit(value) or _mostly_runs(value):
+        return "of low variety (a repeated pattern, a run of characters, or few distinct characters)"
+    return None
 
 
 class Settings(BaseSettings):
@@ -63,8 +99,12 @@ class Settings(BaseSettings):
         problems = []
         if self.auth.uses_default_secret:
             problems.append("PDR_SECRET_KEY is the development default")
+        elif weakness := secret_weakness(self.auth.secret_key.get_secret_value()):
+            problems.append(f"PDR_SECRET_KEY is {weakness}")
         if self.key_passphrase is None or not self.key_passphrase.get_secret_value():
             problems.append("PDR_KEY_PASSPHRASE is not set, so signing keys would be stored unencrypted")
+        elif weakness := secret_weakness(self.key_passphrase.get_secret_value()):
+            problems.append(f"PDR_KEY_PASSPHRASE is {weakness}")
         if not self.base_url.startswith("https://"):
             problems.append("PDR_BASE_URL is not an https:// URL")
         return problems

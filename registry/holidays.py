@@ -14,7 +14,7 @@ from sqlmodel import Session, col, delete, select
 from auth import audit
 from auth.caller import Caller
 from registry.models import CalendarOverride
-from registry.schemas import CalendarYear
+from registry.schemas import YEAR_MAX, YEAR_MIN, CalendarYear
 from storage.exceptions import FieldProblem, Forbidden, InvalidInput
 
 HOLIDAY = "holiday"
@@ -22,6 +22,10 @@ WORKDAY = "workday"
 
 
 def _in_year(year: int) -> ColumnElement[bool]:
+    if not YEAR_MIN <= year <= YEAR_MAX:  # a date cannot hold it
+        raise InvalidInput(
+            f"no calendar for year {year}", errors=[FieldProblem("year", f"must be between {YEAR_MIN} and {YEAR_MAX}")]
+        )
     day = col(CalendarOverride.day)
     return and_(day >= date(year, 1, 1), day <= date(year, 12, 31))
 
@@ -53,9 +57,10 @@ def replace_year(session: Session, caller: Caller, year: int, table: CalendarYea
     """Staff replace the operators' holiday table for a year (on top of the official one)."""
     if not caller.is_staff:
         raise Forbidden("only the registry's staff change the holiday table")
+    in_year = _in_year(year)
     _check(year, table)
     holidays, workdays = sorted(set(table.holidays)), sorted(set(table.workdays))
-    session.execute(delete(CalendarOverride).where(_in_year(year)))
+    session.execute(delete(CalendarOverride).where(in_year))
     for day in holidays:
         session.add(CalendarOverride(day=day, kind=HOLIDAY))
     for day in workdays:

@@ -160,3 +160,13 @@ class KeyRing:
                 private_key = open_private_key(key, self.passphrase, require_encrypted=self.require_encrypted)
                 self._opened[key.id] = private_key
         return key, private_key
+
+
+def readiness(session: Session, keyring: KeyRing) -> str:
+    """ "ok" when the log and issuer keys exist and open as signing needs them; otherwise what an operator must do."""
+    try:
+        for purpose in (LOG, ISSUER):
+            keyring.signer(session, purpose)
+    except (KeysMissing, KeyLocked) as exc:
+        return exc.detail
+    return "ok"

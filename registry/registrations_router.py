@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
 from sqlmodel import Session
 
 from auth.caller import Caller
@@ -12,6 +14,8 @@ from registry.dependencies import RegistryConfig
 from registry.enums import RegistrationState
 from registry.models import Registration
 from registry.schemas import (
+    YEAR_MAX,
+    YEAR_MIN,
     CalendarYear,
     NoticePublic,
     ObjectionCreate,
@@ -25,6 +29,9 @@ from registry.schemas import (
 from storage.pagination import DEFAULT_LIMIT, Page
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
+
+# The years a date can hold (a 422 naming the year otherwise, not a failure deep in the service).
+Year = Annotated[int, Path(ge=YEAR_MIN, le=YEAR_MAX)]
 
 
 def registration_view(
@@ -151,12 +158,12 @@ def notice_board(
 
 
 @router.get("/calendar/{year}", response_model=CalendarYear)
-def read_calendar(year: int, caller: Staff, session: DbSession) -> CalendarYear:
+def read_calendar(year: Year, caller: Staff, session: DbSession) -> CalendarYear:
     """The operators' holiday table for a year."""
     return holidays.read_year(session, year)
 
 
 @router.put("/calendar/{year}", response_model=CalendarYear)
-def replace_calendar(year: int, body: CalendarYear, caller: Staff, session: DbSession) -> CalendarYear:
+def replace_calendar(year: Year, body: CalendarYear, caller: Staff, session: DbSession) -> CalendarYear:
     """Replace the operators' holiday table for a year (on top of the official one)."""
     return holidays.replace_year(session, caller, year, body)

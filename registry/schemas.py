@@ -20,8 +20,11 @@ from registry.enums import (
     Theme,
     UpdateCycle,
 )
+from storage.inputs import INT64_MAX
 
 Text200 = Field(min_length=1, max_length=200)
+# A calendar year a date can hold; the years of the operators' holiday table.
+YEAR_MIN, YEAR_MAX = 1, 9999
 
 
 class _Strict(BaseModel):
@@ -40,7 +43,7 @@ class EntityCreate(_Strict):
     uscc: str = Field(min_length=1, max_length=64)
     contact_name: str | None = Field(default=None, max_length=100)
     contact_phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9+() -]{3,40}$")
-    contact_email: EmailStr | None = None
+    contact_email: EmailStr | None = Field(default=None, max_length=200)  # the column's size; addresses reach 254
     address: str | None = Field(default=None, max_length=300)
 
 
@@ -108,8 +111,8 @@ class ResourceFields(_Strict):
     security_level: SecurityLevel
     update_cycle: UpdateCycle
     publish_date: date | None = None
-    record_count: int | None = Field(default=None, ge=0)
-    data_volume_bytes: int | None = Field(default=None, ge=0)
+    record_count: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    data_volume_bytes: int | None = Field(default=None, ge=0, le=INT64_MAX)
     time_coverage_start: date | None = None
     time_coverage_end: date | None = Field(default=None, validate_default=True)
     spatial_coverage: str | None = Field(default=None, max_length=300)
@@ -161,8 +164,8 @@ class ResourceUpdate(_Strict):
     security_level: SecurityLevel | None = None
     update_cycle: UpdateCycle | None = None
     publish_date: date | None = None
-    record_count: int | None = Field(default=None, ge=0)
-    data_volume_bytes: int | None = Field(default=None, ge=0)
+    record_count: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    data_volume_bytes: int | None = Field(default=None, ge=0, le=INT64_MAX)
     time_coverage_start: date | None = None
     time_coverage_end: date | None = None
     spatial_coverage: str | None = Field(default=None, max_length=300)
@@ -271,8 +274,9 @@ class SubjectVersionPublic(BaseModel):
 class SubjectRef(_Strict):
     """What a registration is about: exactly one of a resource or a product."""
 
-    resource_id: str | None = None
-    product_id: str | None = None
+    # Not empty: an empty id would count as given here and as absent further on.
+    resource_id: str | None = Field(default=None, min_length=1, max_length=26)
+    product_id: str | None = Field(default=None, min_length=1, max_length=26)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SubjectRef:

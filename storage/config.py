@@ -35,6 +35,16 @@ class StorageSettings(BaseSettings):
     download_mode: Literal["auto", "proxy", "accel"] = "auto"
     accel_redirect_prefix: str = "/_pdr_objects"
     presigned_url_seconds: int = 300
+    # Uploads in progress at once in one process, in total and per account; the next one is refused (503, or 429
+    # for the account's own bound) before a byte of it is read. Each holds a thread of the uploads' own (never one
+    # of the pool that serves reads), a temporary object, and on S3 up to two 8 MiB parts of memory.
+    upload_slots: int = Field(default=16, ge=1)
+    upload_slots_per_account: int = Field(default=4, ge=1)
+    # A body that sends no byte for this long is cut (408), and so is one slower on average than the minimum rate
+    # (bytes per second; 0: none) once the grace period is over. Only time spent waiting for the client counts.
+    upload_idle_timeout_seconds: float = Field(default=30.0, gt=0)
+    upload_min_bytes_per_second: int = Field(default=8192, ge=0)
+    upload_rate_grace_seconds: float = Field(default=30.0, ge=0)
 
     def open_store(self) -> ObjectStore:
         """Build the object store these settings describe (no I/O until it is used)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,9 +11,11 @@ from pathlib import Path
 from typing import Any, Protocol
 from weakref import WeakKeyDictionary
 
+import psycopg
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -42,6 +45,11 @@ class DatabaseSettings(BaseSettings):
 
     database_url: str = Field(default_factory=_default_database_url)
     database_pool_size: int = 10
+    # How long a request waits for a free connection before it answers 503 (a pool exhausted by slow work).
+    database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    # PostgreSQL: how long opening a connection may take (libpq waits for ever by default, and a server that
+    # accepts but never answers would hang every request); a URL's own connect_timeout wins.
+    database_connect_timeout_seconds: int = Field(default=10, ge=2)
     database_busy_timeout_ms: int = 10_000
     # SQLite's page cache per connection (its default is 2 MiB): a catalog of a million datasets has index
     # pages far beyond that, and inserting or searching in them from disk is several times slower.
@@ -78,6 +86,17 @@ def ensure_sqlite_folder(url: str) -> None:
         ) from exc
 
 
+def _sqlite_pool(database: str | None, settings: DatabaseSettings) -> dict[str, Any]:
+    # An in-memory database lives in one connection, whose pool takes no size.
+    if database in (None, "", ":memory:"):
+        return {}
+    return {
+        "pool_size": settings.database_pool_size,
+        "max_overflow": settings.database_pool_size,
+        "pool_timeout": settings.database_pool_timeout_seconds,
+    }
+
+
 def make_engine(settings: DatabaseSettings) -> Engine:
     """Build the engine for the configured URL with the pragmas and pool each engine needs."""
     url = make_url(settings.database_url)
@@ -86,6 +105,7 @@ def make_engine(settings: DatabaseSettings) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": settings.database_busy_timeout_ms / 1000},
+            **_sqlite_pool(url.database, settings),
         )
         busy_timeout = settings.database_busy_timeout_ms
         cache_kib = settings.sqlite_cache_mib * 1024
@@ -115,11 +135,16 @@ def make_engine(settings: DatabaseSettings) -> Engine:
         return engine
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
+    connect_args = (
+        {} if "connect_timeout" in url.query else {"connect_timeout": settings.database_connect_timeout_seconds}
+    )
     return create_engine(
         url,
+        connect_args=connect_args,
         pool_pre_ping=True,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
+        pool_timeout=settings.database_pool_timeout_seconds,
     )
 
 
@@ -214,3 +239,95 @@ def session_scope(engine: Engine, *, write: bool = True, clock: Clock = utcnow) 
     """
     with new_session(engine, write=write, clock=clock) as session:
         yield session
+
+
+# ---------------------------------------------------------------- the database being unavailable
+
+# SQLite's primary result codes that say the database cannot serve now, rather than that a statement is wrong:
+# BUSY and LOCKED (the busy timeout ran out), READONLY, IOERR, FULL, CANTOPEN and PROTOCOL.
+_SQLITE_UNAVAILABLE = {
+    5: "busy",
+    6: "locked",
+    8: "read-only",
+    10: "failing to read or write",
+    13: "full",
+    14: "not reachable",
+    15: "busy",
+}
+# PostgreSQL SQLSTATEs (or their classes) of the same kind: connection exceptions, insufficient resources, system
+# errors, shutdowns, a cancelled statement (statement timeout), a lock timeout, and a read-only standby after a
+# failover.
+_POSTGRES_UNAVAILABLE = {
+    "08": "not reachable",
+    "53": "out of resources",
+    "58": "failing",
+    "57P01": "shutting down",
+    "57P02": "restarting",
+    "57P03": "starting up",
+    "57014": "too slow to answer",
+    "55P03": "busy",
+    "25006": "read-only",
+}
+
+
+def errors_in(error: BaseException) -> Iterator[BaseException]:
+    """The error, what it was explicitly raised from, and the members of exception groups, depth first."""
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        if current.__cause__ is not None:
+            pending.append(current.__cause__)
+
+
+def _driver_reason(driver: BaseException) -> str | None:
+    if isinstance(driver, sqlite3.Error):
+        code = getattr(driver, "sqlite_errorcode", None)
+        return _SQLITE_UNAVAILABLE.get(code & 0xFF) if isinstance(code, int) else None
+    if isinstance(driver, psycopg.Error):
+        state = driver.sqlstate
+        if state is None:  # raised by the client library itself: no connection, or a connection closed under it
+            return "not reachable" if isinstance(driver, psycopg.OperationalError | psycopg.InterfaceError) else None
+        return _POSTGRES_UNAVAILABLE.get(state) or _POSTGRES_UNAVAILABLE.get(state[:2])
+    return None
+
+
+def unavailable_reason(error: BaseException) -> str | None:
+    """Why the database cannot serve now (a few words), if that is what the error says; None for any other error.
+
+    Connection refused or lost, an exhausted pool, a busy, full or unreadable database: the request may succeed
+    later, so it deserves a 503. A wrong statement, a constraint or a missing table is a fault: it stays a 500.
+    """
+    for current in errors_in(error):
+        if isinstance(current, sa_exc.TimeoutError):
+            return "out of free connections"
+        if isinstance(current, sa_exc.DBAPIError):
+            if current.connection_invalidated:
+                return "not reachable"
+            current = current.orig if current.orig is not None else current
+        reason = _driver_reason(current)
+        if reason is not None:
+            return reason
+    return None
+
+
+def error_summary(error: BaseException) -> str:
+    """The error's class and, for database errors, the driver's class and error code: never its text.
+
+    SQLAlchemy's message holds the statement and its parameters, and a driver's may quote values.
+    """
+    summary = type(error).__name__
+    driver = error.orig if isinstance(error, sa_exc.DBAPIError) else error
+    if driver is not error and driver is not None:
+        summary += f" from {type(driver).__module__}.{type(driver).__qualname__}"
+    if isinstance(driver, psycopg.Error) and driver.sqlstate:
+        summary += f" (SQLSTATE {driver.sqlstate})"
+    elif isinstance(driver, sqlite3.Error) and getattr(driver, "sqlite_errorname", None):
+        summary += f" ({driver.sqlite_errorname})"
+    return summary

@@ -22,6 +22,7 @@ def acting_publisher(session: Session, caller: Caller, requested: str | None) ->
 
 
 def check_entity_may_publish(caller: Caller, entity: Entity) -> None:
+    """Refuse publishing for a suspended entity, and for an unverified one unless staff act for it (Conflict)."""
     if entity.status == EntityStatus.suspended:
         raise Conflict("the entity is suspended and cannot publish")
     if not caller.is_staff and entity.status != EntityStatus.verified:
@@ -32,6 +33,29 @@ def check_may_edit(caller: Caller, dataset: Dataset) -> None:
     """Refuse anyone but the dataset's entity and the registry's staff (Forbidden)."""
     if not (caller.is_staff or is_member(caller, dataset.entity_id)):
         raise Forbidden("only the dataset's entity and the registry's staff change it")
+
+
+def check_may_change(session: Session, caller: Caller, dataset: Dataset) -> None:
+    """Refuse as `check_may_edit` does, and refuse everyone while the dataset's entity is suspended (Conflict).
+
+    A suspension freezes what the entity offers: its people cannot upload, publish or edit, and the registry's
+    staff do not do it for them. Staff may still withdraw a dataset (`check_may_withdraw`).
+    """
+    check_may_edit(caller, dataset)
+    entity = session.get(Entity, dataset.entity_id)
+    if entity is not None and entity.status == EntityStatus.suspended:
+        raise Conflict("the dataset's entity is suspended: its datasets cannot be changed until the registry lifts it")
+
+
+def check_may_withdraw(session: Session, caller: Caller, dataset: Dataset) -> None:
+    """Refuse as `check_may_edit` does; while the entity is suspended only the registry's staff withdraw (Conflict).
+
+    Operators must be able to take a suspended entity's data out of the public catalog; its own people may not
+    act for it at all.
+    """
+    check_may_edit(caller, dataset)
+    if not caller.is_staff:
+        check_may_change(session, caller, dataset)
 
 
 # ---------------------------------------------------------------- reading

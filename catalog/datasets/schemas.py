@@ -8,11 +8,15 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from registry.enums import Openness, Theme, UpdateCycle
+from storage.inputs import HttpUrl
 from storage.pagination import Page
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,99}$"
 Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=r"^https?://\S+$")]
+# Distribution links: absolute http(s) URLs per RFC 3986, stored as given.
+Url = HttpUrl
+# A landing page is the same, in a column half the size.
+LandingPage = Annotated[HttpUrl, Field(max_length=1000)]
 
 
 class _Strict(BaseModel):
@@ -47,7 +51,7 @@ class DatasetFields(_Coverage):
     spatial: str | None = Field(default=None, max_length=300)
     update_frequency: UpdateCycle | None = None
     resource_id: str | None = Field(default=None, max_length=26, description="The registered data resource.")
-    landing_page: Url | None = None
+    landing_page: LandingPage | None = None
 
 
 class DatasetCreate(DatasetFields):
@@ -72,7 +76,7 @@ class DatasetUpdate(_Coverage):
     spatial: str | None = Field(default=None, max_length=300)
     update_frequency: UpdateCycle | None = None
     resource_id: str | None = Field(default=None, max_length=26)
-    landing_page: Url | None = None
+    landing_page: LandingPage | None = None
 
 
 class DistributionCreate(_Strict):

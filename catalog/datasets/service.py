@@ -15,7 +15,8 @@ from auth.caller import Caller
 from catalog.datasets.access import (
     acting_publisher,
     check_entity_may_publish,
-    check_may_edit,
+    check_may_change,
+    check_may_withdraw,
     current_version,
     visible_dataset,
 )
@@ -103,7 +104,7 @@ def update_dataset(
 ) -> Dataset:
     """Change a dataset's catalog metadata (and, when given, replace the newest version's links)."""
     dataset = visible_dataset(session, caller, id_or_name)
-    check_may_edit(caller, dataset)
+    check_may_change(session, caller, dataset)
     changes = data.model_dump(mode="python", exclude_unset=True)
     if "name" in changes and changes["name"] is None:
         del changes["name"]
@@ -153,7 +154,7 @@ def _publish(session: Session, dataset: Dataset, version: DatasetVersion, now: d
 def publish_dataset(session: Session, caller: Caller, id_or_name: str) -> Dataset:
     """Publish the dataset's newest version; its files are frozen from now on."""
     dataset = visible_dataset(session, caller, id_or_name)
-    check_may_edit(caller, dataset)
+    check_may_change(session, caller, dataset)
     entity = session.get(Entity, dataset.entity_id)
     assert entity is not None
     check_entity_may_publish(caller, entity)
@@ -170,7 +171,7 @@ def publish_dataset(session: Session, caller: Caller, id_or_name: str) -> Datase
 def withdraw_dataset(session: Session, caller: Caller, id_or_name: str, reason: str | None) -> Dataset:
     """Take a dataset out of the public catalog; its records stay for its entity and the staff."""
     dataset = visible_dataset(session, caller, id_or_name)
-    check_may_edit(caller, dataset)
+    check_may_withdraw(session, caller, dataset)
     if dataset.state == DatasetState.withdrawn:
         raise Conflict("the dataset is already withdrawn")
     dataset.state = DatasetState.withdrawn
@@ -187,7 +188,7 @@ def withdraw_dataset(session: Session, caller: Caller, id_or_name: str, reason: 
 def new_version(session: Session, caller: Caller, id_or_name: str, notes: str | None) -> Dataset:
     """Open a new draft version for new files; the published versions stay listed and unchanged."""
     dataset = visible_dataset(session, caller, id_or_name)
-    check_may_edit(caller, dataset)
+    check_may_change(session, caller, dataset)
     current = current_version(session, dataset)
     if current.state != DatasetState.published:
         raise Conflict(f"version {current.version} is still a draft; add files to it or publish it first")
@@ -205,7 +206,7 @@ def add_distribution(
 ) -> DatasetDistribution:
     """Add a distribution link to the dataset's newest version."""
     dataset = visible_dataset(session, caller, id_or_name)
-    check_may_edit(caller, dataset)
+    check_may_change(session, caller, dataset)
     distribution = _distribution(dataset, data, now_of(session))
     session.add(distribution)
     dataset.modified_at = dataset.updated_at = now_of(session)
@@ -221,7 +222,7 @@ def add_file_record(
 ) -> DatasetFile:
     """Record a stored payload file in the dataset's newest version, which must still be a draft."""
     dataset = visible_dataset(session, caller, id_or_name)
-    check_may_edit(caller, dataset)
+    check_may_change(session, caller, dataset)
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise InvalidInput("sha256 must be 64 lower-case hex digits", errors=[FieldProblem("sha256", "not a digest")])
     if size < 0:

@@ -1,16 +1,21 @@
 """The download policy: whether a file needs a grant, claiming and counting it, and how its bytes may go out.
 
 Every download of a conditional file (a resumed range included) needs a live grant and uses one unit of its
-quota; a revalidation that sends no bytes still needs the grant but uses nothing. Conditional files are never
-redirected to the object store: a presigned URL would outlive a revoked or exhausted grant. Every download is
-on record.
+quota once its bytes can flow: a download the service sends counts only after the object store has opened the
+object, so a transfer that fails before its first byte uses nothing; one that nginx or the object store sends
+counts when it is authorised. A revalidation or a HEAD request that sends no bytes still needs the grant but uses
+nothing. Conditional files are never redirected to the object store: a presigned URL would outlive a revoked or
+exhausted grant. Every download is on record; a HEAD request is not a download.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import and_, update
 from sqlalchemy.engine import CursorResult
@@ -73,6 +78,18 @@ class DownloadStart:
     byte_range: ByteRange | None = None
     redirect_url: str | None = None
     ticket: DownloadTicket | None = None
+    # A sent download's object, opened already: its local file, or a reader of its bytes (the range's alone).
+    local_path: Path | None = None
+    reader: Iterator[bytes] | None = None
+
+
+@dataclass(frozen=True)
+class DownloadHead:
+    """What a HEAD request answers with: the file and its ETag, or that the client has its bytes already."""
+
+    file: DatasetFile
+    etag: str
+    not_modified: bool
 
 
 def downloadable(session: Session, caller: Caller, dataset_id: str, file_id: str) -> Downloadable:
@@ -103,25 +120,78 @@ def start_download(
     if_none_match: str | None,
     range_header: str | None,
 ) -> DownloadStart:
-    """Authorise one download and decide how its bytes go out, in one transaction; see the module's rules."""
+    """Authorise one download, decide how its bytes go out, and count it once they can; see the module's rules."""
     found = downloadable(session, caller, dataset_id, file_id)
     file = found.file
     etag = strong_etag(file.sha256)
     if not_modified(if_none_match, etag):
         # No bytes go out, but a conditional file still needs a live grant to be confirmed.
-        claim_download(session, caller, found, count=False)
+        claim_download(session, caller, found)
         session.commit()
         return DownloadStart(file=file, etag=etag, delivery=Delivery.not_modified)
     wanted = parse_range(range_header, file.size)
-    ticket = claim_download(session, caller, found, count=True)
+    # Refused here, before the object store is asked, when no live grant with quota left is there.
+    ticket = claim_download(session, caller, found)
     delivery, url = _delivery(store, settings, found)
     if delivery is not Delivery.send:
-        # nginx or the object store sends the bytes: what was authorised is all there is to record.
+        # nginx or the object store sends the bytes: what was authorised is all there is to count and record.
+        count_download(session, caller, ticket)
         span = (wanted.start, wanted.end) if wanted else None
         authorised = wanted.length if wanted else file.size
         record_download(session, ticket, mode=delivery.value, byte_range=span, bytes_sent=authorised, complete=True)
+        session.commit()
+        return DownloadStart(
+            file=file, etag=etag, delivery=delivery, byte_range=wanted, redirect_url=url, ticket=ticket
+        )
+    # No transaction stays open while the object store answers (it may take its timeouts to say it cannot).
     session.commit()
-    return DownloadStart(file=file, etag=etag, delivery=delivery, byte_range=wanted, redirect_url=url, ticket=ticket)
+    local_path, reader = _open_object(store, file, wanted)
+    try:
+        # Counted only now, with the object open: a store that cannot answer uses no quota.
+        count_download(session, caller, ticket)
+        session.commit()
+    except BaseException:
+        _close(reader)
+        raise
+    return DownloadStart(
+        file=file,
+        etag=etag,
+        delivery=delivery,
+        byte_range=wanted,
+        ticket=ticket,
+        local_path=local_path,
+        reader=reader,
+    )
+
+
+def head_download(
+    session: Session, caller: Caller, dataset_id: str, file_id: str, *, if_none_match: str | None
+) -> DownloadHead:
+    """Answer a HEAD request: the same checks as a download (a live grant for a conditional file), nothing used."""
+    found = downloadable(session, caller, dataset_id, file_id)
+    claim_download(session, caller, found)
+    session.commit()
+    etag = strong_etag(found.file.sha256)
+    return DownloadHead(file=found.file, etag=etag, not_modified=not_modified(if_none_match, etag))
+
+
+def _open_object(
+    store: ObjectStore, file: DatasetFile, wanted: ByteRange | None
+) -> tuple[Path | None, Iterator[bytes] | None]:
+    """Open the object a sent download reads: its local file when the store has one, else a reader of its bytes."""
+    local = store.local_path(file.sha256)
+    if local is not None:
+        return local, None
+    if wanted is None:
+        return None, store.open_range(file.sha256)
+    return None, store.open_range(file.sha256, wanted.start, wanted.end)
+
+
+def _close(reader: Iterator[bytes] | None) -> None:
+    """Release an opened object's file or connection when its download will not be sent after all."""
+    close = getattr(reader, "close", None)
+    if callable(close):
+        close()
 
 
 def _delivery(store: ObjectStore, settings: StorageSettings, found: Downloadable) -> tuple[Delivery, str | None]:
@@ -141,12 +211,12 @@ def _delivery(store: ObjectStore, settings: StorageSettings, found: Downloadable
     return Delivery.send, None
 
 
-def claim_download(session: Session, caller: Caller, found: Downloadable, *, count: bool) -> DownloadTicket:
-    """Authorise one download: a conditional file needs a live grant, whose quota a counted download uses."""
+def claim_download(session: Session, caller: Caller, found: Downloadable) -> DownloadTicket:
+    """Authorise one download: a conditional file needs a live grant with quota left (nothing is used yet)."""
     now = now_of(session)
     grant_id: str | None = None
     if found.conditional:
-        grant_id = _use_grant(session, caller, found.dataset, now, count=count)
+        grant_id = _live_grant(session, caller, found.dataset.id, now)
     return DownloadTicket(
         account_id=caller.account_id,
         grant_id=grant_id,
@@ -158,32 +228,45 @@ def claim_download(session: Session, caller: Caller, found: Downloadable, *, cou
     )
 
 
-def _use_grant(session: Session, caller: Caller, dataset: Dataset, now: datetime, *, count: bool) -> str:
-    """The caller's live grant for the dataset; a counted download uses one unit of its quota."""
+def count_download(session: Session, caller: Caller, ticket: DownloadTicket) -> None:
+    """Use one unit of the ticket's grant, if it has one; refuse when the grant stopped being live meanwhile."""
+    if ticket.grant_id is None:
+        return
+    upgrade_to_write(session)
+    # One conditional UPDATE: two downloads racing for the last unit of a quota cannot both win.
+    result = session.execute(
+        update(AccessGrant)
+        .where(col(AccessGrant.id) == ticket.grant_id, _usable(caller, ticket.dataset_id, ticket.at))
+        .values(downloads_used=AccessGrant.downloads_used + 1)
+    )
+    assert isinstance(result, CursorResult)
+    if result.rowcount != 1:
+        session.rollback()
+        raise _no_live_grant()
+    audit.record(session, caller, "grant.download", ticket.grant_id)
+
+
+def _usable(caller: Caller, dataset_id: str, now: datetime) -> Any:
+    """The condition of the caller's grants for the dataset that allow a download now."""
+    return and_(col(AccessGrant.account_id) == caller.account_id, col(AccessGrant.dataset_id) == dataset_id, live(now))
+
+
+def _no_live_grant() -> Forbidden:
+    return Forbidden("no live grant for this dataset: it expired, was revoked, is used up, or never was")
+
+
+def _live_grant(session: Session, caller: Caller, dataset_id: str, now: datetime) -> str:
+    """The caller's live grant for the dataset, the one that lasts longest."""
     if caller.is_anonymous:
         raise Forbidden("this dataset's files are conditional: sign in and apply for access")
-    refused = Forbidden("no live grant for this dataset: it expired, was revoked, is used up, or never was")
-    usable = and_(
-        col(AccessGrant.account_id) == caller.account_id, col(AccessGrant.dataset_id) == dataset.id, live(now)
-    )
     grant_id = session.exec(
-        select(AccessGrant.id).where(usable).order_by(col(AccessGrant.valid_until).desc()).limit(1)
+        select(AccessGrant.id)
+        .where(_usable(caller, dataset_id, now))
+        .order_by(col(AccessGrant.valid_until).desc())
+        .limit(1)
     ).first()
     if grant_id is None:
-        raise refused
-    if count:
-        upgrade_to_write(session)
-        # One conditional UPDATE: two downloads racing for the last unit of a quota cannot both win.
-        result = session.execute(
-            update(AccessGrant)
-            .where(col(AccessGrant.id) == grant_id, usable)
-            .values(downloads_used=AccessGrant.downloads_used + 1)
-        )
-        assert isinstance(result, CursorResult)
-        if result.rowcount != 1:
-            session.rollback()
-            raise refused
-        audit.record(session, caller, "grant.download", grant_id)
+        raise _no_live_grant()
     return grant_id
 
 

@@ -2,37 +2,59 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Annotated
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from auth.dependencies import AnyCaller, DbSession, SignedIn
 from catalog.datasets.models import DatasetFile
-from catalog.exchange.downloads import Delivery, DownloadStart, finish_download, start_download
+from catalog.exchange.downloads import Delivery, DownloadStart, finish_download, head_download, start_download
 from catalog.files import service
+from catalog.files.dependencies import Uploads
+from catalog.files.limits import StallGuard, UploadBounds, UploadSlots
 from catalog.files.schemas import FilePublic
-from catalog.files.streaming import RecordedResponse, body_pieces, object_response, upload_file_pieces
+from catalog.files.streaming import (
+    RecordedResponse,
+    body_pieces,
+    file_headers,
+    guarded_request,
+    object_response,
+    upload_file_pieces,
+)
 from catalog.web.dependencies import Sessions, StorageConfig, Store
 from storage.config import StorageSettings
 from storage.exceptions import FieldProblem, InvalidInput, PayloadTooLarge
-from storage.objects import ObjectStore, content_disposition, object_key
+from storage.objects import object_key
 
 router = APIRouter(tags=["files"])
 
 # A multipart form carries its file and a little more: boundaries, headers and small fields.
 MULTIPART_OVERHEAD = 64 * 1024
 
+CONTENT_PATH = "/api/v1/datasets/{dataset_id}/files/{file_id}/content"
+
+# What stores a body once it is known: (chunks, file name, media type) -> the recorded file.
+StoreBody = Callable[[Iterator[bytes], str | None, str | None], DatasetFile]
+
 
 def _is_multipart(request: Request) -> bool:
     return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
 
 
-@router.post("/api/v1/datasets/{dataset_id}/files", response_model=FilePublic, status_code=201)
+@router.post(
+    "/api/v1/datasets/{dataset_id}/files",
+    response_model=FilePublic,
+    status_code=201,
+    responses={
+        408: {"description": "The body stalled, or came slower than the minimum rate; nothing was kept"},
+        429: {"description": "The account's uploads are at their bound; see Retry-After"},
+    },
+)
 async def upload_file(
     dataset_id: str,
     request: Request,
@@ -40,6 +62,7 @@ async def upload_file(
     session: DbSession,
     settings: StorageConfig,
     store: Store,
+    slots: Uploads,
     name: Annotated[str | None, Query(max_length=1024)] = None,
     sha256: Annotated[str | None, Query()] = None,
     size: Annotated[int | None, Query()] = None,
@@ -47,37 +70,49 @@ async def upload_file(
     """Upload a payload: the raw body (name in ?name= or X-Filename), or multipart with a `file` field."""
     limit = settings.max_upload_bytes
     service.check_declared(sha256, size, limit)
+    multipart = _is_multipart(request)
+    overhead = MULTIPART_OVERHEAD if multipart else 0
     declared_length = request.headers.get("content-length", "")
-    overhead = MULTIPART_OVERHEAD if _is_multipart(request) else 0
     if declared_length.isdigit() and int(declared_length) > limit + overhead:
         raise PayloadTooLarge(f"the upload is larger than the limit of {limit} bytes", extra={"max_size": limit})
-    # Permission and state first: a refused upload reads no byte of the body.
-    await run_in_threadpool(service.prepare_upload, session, caller, dataset_id)
-    if _is_multipart(request):
-        form = await request.form(max_files=1, max_fields=5)
+    bounds = UploadBounds.of(settings)
+    # A slot before anything else: over a bound the answer is 429 or 503 at once, and the body is never read.
+    with slots.hold(caller.account_id or "", bounds):
+        # Permission and state next: a refused upload reads no byte of the body.
+        await slots.run(partial(service.prepare_upload, session, caller, dataset_id))
+        body = guarded_request(request, StallGuard(bounds, max_size=limit, overhead=overhead))
+
+        def store_body(chunks: Iterator[bytes], file_name: str | None, media_type: str | None) -> DatasetFile:
+            return service.store_and_record(
+                session,
+                caller,
+                store,
+                dataset_id,
+                chunks,
+                name=service.safe_file_name(file_name),
+                media_type=service.media_type_of(media_type),
+                sha256=sha256,
+                size=size,
+                max_size=limit,
+            )
+
+        if multipart:
+            return await _store_form(body, slots, store_body)
+        file_name = name or unquote(request.headers.get("x-filename", ""))
+        chunks = body_pieces(body.stream())
+        return await slots.run(partial(store_body, chunks, file_name, request.headers.get("content-type")))
+
+
+async def _store_form(body: Request, slots: UploadSlots, store_body: StoreBody) -> DatasetFile:
+    """Read a multipart form (under the body's stall guard), then store its `file` field."""
+    async with body.form(max_files=1, max_fields=5) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise InvalidInput(
                 "a multipart upload carries its file in the field `file`", errors=[FieldProblem("file", "required")]
             )
-        file_name, media_type, chunks = upload.filename, upload.content_type, upload_file_pieces(upload)
-    else:
-        file_name = name or unquote(request.headers.get("x-filename", ""))
-        media_type, chunks = request.headers.get("content-type"), body_pieces(request.stream())
-    record: DatasetFile = await run_in_threadpool(
-        service.store_and_record,
-        session,
-        caller,
-        store,
-        dataset_id,
-        chunks,
-        name=service.safe_file_name(file_name),
-        media_type=service.media_type_of(media_type),
-        sha256=sha256,
-        size=size,
-        max_size=limit,
-    )
-    return record
+        chunks = upload_file_pieces(upload)
+        return await slots.run(partial(store_body, chunks, upload.filename, upload.content_type))
 
 
 @router.get("/api/v1/datasets/{dataset_id}/files", response_model=list[FilePublic])
@@ -86,7 +121,17 @@ def list_files(dataset_id: str, caller: AnyCaller, session: DbSession) -> list[D
     return service.files_of(session, caller, dataset_id)
 
 
-@router.get("/api/v1/datasets/{dataset_id}/files/{file_id}/content", response_model=None)
+@router.get(
+    CONTENT_PATH,
+    response_model=None,
+    responses={
+        200: {"description": "The file", "content": {"application/octet-stream": {}}},
+        206: {"description": "The range asked for", "content": {"application/octet-stream": {}}},
+        302: {"description": "Go to a short-lived URL of the object store (S3, unconditional files)"},
+        304: {"description": "The file is what If-None-Match names"},
+        416: {"description": "The range lies outside the file; Content-Range gives its size"},
+    },
+)
 def download_file(
     dataset_id: str,
     file_id: str,
@@ -108,12 +153,23 @@ def download_file(
         if_none_match=request.headers.get("if-none-match"),
         range_header=request.headers.get("range"),
     )
-    return _download_response(start, store, settings, open_session)
+    return _download_response(start, settings, open_session)
 
 
-def _download_response(
-    start: DownloadStart, store: ObjectStore, settings: StorageSettings, open_session: Sessions
-) -> Response:
+@router.head(
+    CONTENT_PATH, response_model=None, responses={304: {"description": "The file is what If-None-Match names"}}
+)
+def download_head(dataset_id: str, file_id: str, request: Request, caller: AnyCaller, session: DbSession) -> Response:
+    """The headers a download would carry, with no body; it needs what a download needs, but is none."""
+    head = head_download(session, caller, dataset_id, file_id, if_none_match=request.headers.get("if-none-match"))
+    if head.not_modified:
+        return Response(status_code=304, headers={"ETag": head.etag})
+    file = head.file
+    headers = {**file_headers(file.name, head.etag, file.created_at), "Content-Length": str(file.size)}
+    return Response(headers=headers, media_type=file.media_type)
+
+
+def _download_response(start: DownloadStart, settings: StorageSettings, open_session: Sessions) -> Response:
     """The response that carries out an authorised download the way the download policy decided."""
     file = start.file
     if start.delivery is Delivery.not_modified:
@@ -121,11 +177,11 @@ def _download_response(
     if start.delivery is Delivery.redirect:
         assert start.redirect_url is not None
         return RedirectResponse(start.redirect_url, status_code=302, headers={"Cache-Control": "no-store"})
-    headers = {"ETag": start.etag, "Content-Disposition": content_disposition(file.name), "Cache-Control": "private"}
+    headers = file_headers(file.name, start.etag, file.created_at)
     if start.delivery is Delivery.accel:
         accel = f"{settings.accel_redirect_prefix}/{object_key(file.sha256)}"
         return Response(headers={**headers, "X-Accel-Redirect": accel}, media_type=file.media_type)
     assert start.ticket is not None
-    inner, mode = object_response(store, file.sha256, file.size, file.media_type, start.byte_range, headers)
+    inner, mode = object_response(start.local_path, start.reader, file.size, file.media_type, start.byte_range, headers)
     record = partial(finish_download, open_session, start.ticket, mode=mode, byte_range=start.byte_range)
     return RecordedResponse(inner, lambda sent, done: record(bytes_sent=sent, complete=done))

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from sqlmodel import Session, col, select
 
 from auth.caller import Caller
-from catalog.datasets.access import check_may_edit, current_version, visible_dataset
+from catalog.datasets.access import check_may_change, current_version, visible_dataset
 from catalog.datasets.models import Dataset, DatasetFile, DatasetState, DatasetVersion
 from catalog.datasets.service import add_file_record
 from registry.access import may_read_private
@@ -56,7 +56,8 @@ def check_declared(sha256: str | None, size: int | None, max_size: int) -> None:
 def draft_for_upload(session: Session, caller: Caller, dataset_id: str) -> tuple[Dataset, DatasetVersion]:
     """The dataset and its draft version a caller may upload into; checked before the body is read."""
     dataset = visible_dataset(session, caller, dataset_id)
-    check_may_edit(caller, dataset)
+    # A suspended entity's drafts take no files, as its datasets take no other change.
+    check_may_change(session, caller, dataset)
     version = current_version(session, dataset)
     if version.state == DatasetState.published:
         raise Conflict(f"version {version.version} is published and its files never change; start a new version")

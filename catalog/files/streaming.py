@@ -1,20 +1,25 @@
-"""Bytes in and out over HTTP: request bodies as plain iterators for a worker thread, and downloads whose
-bytes really sent are counted and recorded when the response ends."""
+"""Bytes in and out over HTTP: request bodies read under a stall guard and handed to a worker thread as plain
+iterators, and downloads whose bytes really sent are counted and recorded when the response ends."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
+from email.utils import formatdate
+from pathlib import Path
 
 import anyio
 import anyio.from_thread
 import anyio.to_thread
-from fastapi import Response
+from fastapi import Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 from starlette.types import Message, Receive, Scope, Send
 
-from storage.objects import ObjectStore
+from catalog.files.limits import StallGuard
+from storage.objects import content_disposition
 from storage.ranges import ByteRange
 
 log = logging.getLogger("pdr.payloads")
@@ -22,6 +27,24 @@ log = logging.getLogger("pdr.payloads")
 # Pull the request body in pieces of about this size per hop from the worker thread to the event loop;
 # each hop costs tens of microseconds, so bigger pieces mean faster uploads, at this much memory each.
 UPLOAD_PIECE = 1024 * 1024
+
+
+def guarded_request(request: Request, guard: StallGuard) -> Request:
+    """The same request, whose body (raw or multipart) is read under the guard: a stall or a trickle ends it."""
+
+    receive = request.receive
+
+    async def guarded_receive() -> Message:
+        allowance, by_rate = guard.allowance()
+        started = time.monotonic()
+        with anyio.move_on_after(allowance) as waiting:
+            message = await receive()
+        if waiting.cancelled_caught:
+            raise guard.cut(by_rate)
+        guard.count(time.monotonic() - started, len(message.get("body", b"")))
+        return message
+
+    return Request(request.scope, guarded_receive)
 
 
 def body_pieces(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
@@ -48,26 +71,37 @@ def upload_file_pieces(upload: UploadFile) -> Iterator[bytes]:
         yield piece
 
 
+def file_headers(name: str, etag: str, created_at: datetime) -> dict[str, str]:
+    """The headers every answer about a file's bytes carries, to GET and HEAD alike."""
+    return {
+        "ETag": etag,
+        "Content-Disposition": content_disposition(name),
+        # The file's own time: its object is shared by every file with the same bytes, and older than some of them.
+        "Last-Modified": formatdate(created_at.timestamp(), usegmt=True),
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private",
+    }
+
+
 def object_response(
-    store: ObjectStore,
-    sha256: str,
+    local: Path | None,
+    reader: Iterator[bytes] | None,
     size: int,
     media_type: str,
     wanted: ByteRange | None,
     headers: dict[str, str],
 ) -> tuple[Response, str]:
-    """The response that sends an object's bytes, and its mode on record: from a local file, or streamed."""
-    local = store.local_path(sha256)
+    """The response that sends an opened object's bytes, and its mode on record: from a local file, or streamed."""
     if local is not None:
         # Starlette serves ranges from the file itself (sendfile where it can).
         return FileResponse(local, media_type=media_type, headers=headers), "file"
-    headers = {**headers, "Accept-Ranges": "bytes"}
+    assert reader is not None
     if wanted is None:
         return StreamingResponse(
-            store.open_range(sha256), media_type=media_type, headers={**headers, "Content-Length": str(size)}
+            reader, media_type=media_type, headers={**headers, "Content-Length": str(size)}
         ), "stream"
     return StreamingResponse(
-        store.open_range(sha256, wanted.start, wanted.end),
+        reader,
         status_code=206,
         media_type=media_type,
         headers={

@@ -17,9 +17,9 @@ from catalog.datasets.schemas import (
 )
 from catalog.search.tokens import DocumentText
 from registry.enums import Theme
+from storage.inputs import control_character, control_in_json, control_message, is_http, url_problem
 
 CKAN_NAME = re.compile(NAME_PATTERN)
-HTTP_URL = re.compile(r"^https?://\S+$")
 
 
 class RecordError(ValueError):
@@ -106,6 +106,47 @@ def parse_date(value: Any) -> date | None:
         return date.fromisoformat(raw[:10])
     except ValueError as exc:
         raise RecordError(f"not a date: {raw!r}") from exc
+
+
+def http_url(value: Any, what: str) -> str | None:
+    """An http(s) URL as given; None for another scheme or none; a RecordError for an http(s) one that is not valid."""
+    url = str(value or "").strip()
+    if not is_http(url):
+        return None
+    problem = url_problem(url)
+    if problem is not None:
+        raise RecordError(f"{what}: URL {problem}")
+    return url
+
+
+def _texts_of(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def without_control_characters(record: ImportRecord) -> ImportRecord:
+    """The record when no text of it holds a control character but tabs and line breaks; a RecordError otherwise."""
+    # PostgreSQL cannot store NUL and SQLite can: checked here, both engines refuse the record alike. One search over
+    # all the texts at once keeps it cheap on a million records; only a hit walks the record to name the field.
+    strings = [text for value in record.fields.__dict__.values() for text in _texts_of(value)]
+    strings += [record.name, record.publisher or "", record.resource_code or ""]
+    strings += [text for link in record.distributions for text in _texts_of(list(link.values()))]
+    strings += [text for item in record.extras.items() for text in _texts_of(list(item))]
+    if control_character("\t".join(strings), text=True) is None:
+        return record
+    texts = {
+        **record.fields.__dict__,
+        "name": record.name,
+        "publisher": record.publisher,
+        "resource_code": record.resource_code,
+        "distributions": record.distributions,
+        "extras": record.extras,
+    }
+    found = control_in_json(texts)
+    if found is not None:
+        raise RecordError(f"{found[0] or 'record'}: {control_message(found[1])}")
+    return record
 
 
 def validation_message(exc: ValidationError) -> str:

@@ -10,12 +10,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from auth.exceptions import BEARER_CHALLENGE
 from storage.exceptions import DomainError
 
 PROBLEM_TYPE_BASE = "https://pdr.example/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+# When a client may try again after the database failed to answer: long enough for a restart or a failover.
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 log = logging.getLogger("pdr.errors")
 
@@ -90,6 +94,21 @@ async def handle_validation_error(request: Request, exc: Exception) -> ProblemRe
     )
 
 
+def _allowed_methods(request: Request) -> str | None:
+    """Every method some route serves at this path, found by asking the app's routes about each method.
+
+    Starlette's router names only the methods of the first route whose path matches, so a path served by two
+    routes (GET in one, PATCH in another) would be said to allow GET alone.
+    """
+    routes = [route for route in request.app.router.routes if isinstance(route, BaseRoute)]
+    allowed = [
+        method
+        for method in HTTP_METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
+    ]
+    return ", ".join(allowed) or None
+
+
 async def handle_http_exception(request: Request, exc: Exception) -> ProblemResponse:
     """Starlette's own errors: unknown paths, wrong methods and the like."""
     assert isinstance(exc, StarletteHTTPException)
@@ -100,23 +119,42 @@ async def handle_http_exception(request: Request, exc: Exception) -> ProblemResp
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no resource at {request.url.path}"
     elif exc.status_code == 405:
-        detail = f"{request.method} is not allowed here; allowed: {headers.get('allow', headers.get('Allow', '-'))}"
+        allowed = _allowed_methods(request) or headers.pop("allow", None) or headers.pop("Allow", None) or "-"
+        headers = {k: v for k, v in headers.items() if k.lower() != "allow"} | {"Allow": allowed}
+        detail = f"{request.method} is not allowed here; allowed: {allowed}"
     return problem(request, exc.status_code, detail=detail, headers=headers or None)
 
 
-async def handle_unexpected(request: Request, exc: Exception) -> ProblemResponse:
-    """Anything else: log it with the request id, tell the client nothing of the internals."""
-    request_id = getattr(request.state, "request_id", None)
-    log.error("unhandled error", exc_info=exc)
+def internal_error(request: Request, headers: dict[str, str] | None = None) -> ProblemResponse:
+    """The 500 problem: nothing of the internals, only the request id to quote."""
     return problem(
         request,
         500,
         title="Internal error",
         slug="internal-error",
         detail="the service failed to answer; quote the request id when reporting this",
-        # This handler runs outside the request middleware, which would otherwise add the header.
-        headers={"X-Request-ID": request_id} if request_id else None,
+        headers=headers,
     )
+
+
+def database_unavailable(request: Request) -> ProblemResponse:
+    """The 503 problem of a database that cannot serve now (down, lost, busy or out of connections)."""
+    return problem(
+        request,
+        503,
+        title="Database unavailable",
+        slug="database-unavailable",
+        detail="the database cannot answer now; try again shortly",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> ProblemResponse:
+    """Last resort for an error the request middleware itself raised: log it, tell the client nothing of it."""
+    request_id = getattr(request.state, "request_id", None)
+    log.error("unhandled error in the request middleware", exc_info=exc)
+    # This handler runs outside the request middleware, which would otherwise add the header.
+    return internal_error(request, headers={"X-Request-ID": request_id} if request_id else None)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

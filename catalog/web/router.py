@@ -18,8 +18,9 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", response_model=None)
 def readyz(request: Request) -> dict[str, object] | Response:
-    """Ready: the database answers at the current migration and the object store takes writes."""
-    checks = readiness(request.app.state.engine, request.app.state.object_store)
+    """Ready: the database answers at the current migration, the keys open, and the object store takes writes."""
+    state = request.app.state
+    checks = readiness(state.engine, state.object_store, state.keyring)
     if all(value == "ok" for value in checks.values()):
         return {"status": "ready", "checks": checks}
     return problem(

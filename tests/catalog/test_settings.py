@@ -14,12 +14,16 @@ from catalog.settings import Environment, Settings, UnsafeSettings
 from storage.config import StorageSettings
 from storage.db import DatabaseSettings, DataFolderNotWritable
 
+# Production secrets: at least 32 bytes of some variety (a token from `secrets.token_urlsafe(32)`, a long phrase).
+STRONG_SECRET = "kQ7v-X2mP4rT8wZ1nB6yH3cJ5fL0dSa9"
+STRONG_PASSPHRASE = "violet harbour tractor sixteen plum"
+
 
 def _production(**overrides: object) -> Settings:
     values: dict[str, object] = {
         "env": Environment.production,
-        "auth": AuthSettings(secret_key=SecretStr("a-long-random-production-secret")),
-        "key_passphrase": SecretStr("passphrase"),
+        "auth": AuthSettings(secret_key=SecretStr(STRONG_SECRET)),
+        "key_passphrase": SecretStr(STRONG_PASSPHRASE),
         "base_url": "https://registry.example",
     }
     values.update(overrides)
@@ -75,3 +79,41 @@ def test_unwritable_object_folder_is_a_clear_error(tmp_path: Path) -> None:
     )
     with pytest.raises(Exception, match=r"(?i)object store|not writable|cannot"), TestClient(create_app(settings)):
         pass
+
+
+def test_production_refuses_short_secrets() -> None:
+    weak = _production(auth=AuthSettings(secret_key=SecretStr("a")), key_passphrase=SecretStr("b"))
+    problems = weak.unsafe_for_production()
+    assert any("PDR_SECRET_KEY" in p and "32 bytes" in p for p in problems)
+    assert any("PDR_KEY_PASSPHRASE" in p and "32 bytes" in p for p in problems)
+    with pytest.raises(UnsafeSettings):
+        create_app(weak)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "a" * 64,
+        "ab" * 32,
+        "Passw0rd!" * 4,
+        "abcdefghijklmnopqrstuvwxyzabcdefgh",
+        "0123456789" * 4,
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaabcdefgh",
+    ],
+)
+def test_production_refuses_secrets_of_low_variety(secret: str) -> None:
+    weak = _production(auth=AuthSettings(secret_key=SecretStr(secret)), key_passphrase=SecretStr(secret))
+    problems = weak.unsafe_for_production()
+    assert any("PDR_SECRET_KEY" in p and "variety" in p for p in problems), problems
+    assert any("PDR_KEY_PASSPHRASE" in p and "variety" in p for p in problems), problems
+
+
+def test_production_accepts_random_secrets_and_long_phrases() -> None:
+    import secrets
+
+    for _ in range(200):
+        for secret in (secrets.token_urlsafe(32), secrets.token_hex(16), secrets.token_hex(32)):
+            settings = _production(auth=AuthSettings(secret_key=SecretStr(secret)))
+            assert settings.unsafe_for_production() == [], secret
+    phrase = _production(key_passphrase=SecretStr("correct horse battery staple violet"))
+    assert phrase.unsafe_for_production() == []

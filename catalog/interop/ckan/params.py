@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from catalog.interop.ckan.errors import CkanError, validation
+from storage.inputs import MAX_JSON_DEPTH, control_in_json, control_message, json_too_deep
 
 FIELDS = {
     "tags": "tag",
@@ -19,16 +20,30 @@ FIELDS = {
 }
 
 
+def _integer(name: str, raw: Any) -> int:
+    """An integer as CKAN clients send one: a JSON number with no fraction, or its decimal text."""
+    if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):  # also refuses inf and nan
+        raise validation(name, "Invalid integer")
+    try:
+        # int() refuses "1e3", "abc" and texts of more than 4300 digits with a ValueError.
+        return int(raw if isinstance(raw, int | float) else str(raw).strip())
+    except ValueError as exc:
+        raise validation(name, "Invalid integer") from exc
+
+
 def int_param(data: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
     """An integer parameter within bounds (a validation error otherwise)."""
-    raw = data.get(name, default)
-    try:
-        value = int(raw)
-    except (TypeError, ValueError) as exc:
-        raise validation(name, "Invalid integer") from exc
+    value = _integer(name, data.get(name, default))
     if not low <= value <= high:
         raise validation(name, f"Must be between {low} and {high}")
     return value
+
+
+def facet_limit_param(data: dict[str, Any], most: int) -> int:
+    """``facet.limit``: how many values each facet lists; negative means all (Solr's meaning), up to ``most``."""
+    raw = data.get("facet.limit")
+    value = 50 if raw is None or raw == "" else _integer("facet.limit", raw)
+    return most if value < 0 else min(max(value, 1), most)
 
 
 def list_param(data: dict[str, Any], name: str) -> list[str]:
@@ -37,6 +52,8 @@ def list_param(data: dict[str, Any], name: str) -> list[str]:
     if raw is None or raw == "":
         return []
     if isinstance(raw, str):
+        if json_too_deep(raw.encode()):
+            raise validation(name, f"Must not nest deeper than {MAX_JSON_DEPTH} levels")
         try:
             raw = json.loads(raw)
         except json.JSONDecodeError:
@@ -46,6 +63,15 @@ def list_param(data: dict[str, Any], name: str) -> list[str]:
     if not isinstance(raw, list):
         raise validation(name, "Must be a JSON list")
     return [str(x) for x in raw]
+
+
+def refuse_control_characters(data: dict[str, Any]) -> None:
+    """A validation error naming the first parameter that holds a control character (tabs and line breaks aside)."""
+    # PostgreSQL cannot store NUL and SQLite can: refused here, both engines answer alike.
+    found = control_in_json(data)
+    if found is not None:
+        field, character = found
+        raise validation(field or "parameters", control_message(character))
 
 
 def required_param(data: dict[str, Any], name: str) -> str:

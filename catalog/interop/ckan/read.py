@@ -21,13 +21,14 @@ from catalog.datasets.models import DatasetState
 from catalog.datasets.schemas import DatasetFields
 from catalog.interop.records import (
     CKAN_NAME,
-    HTTP_URL,
     ImportRecord,
     RecordError,
+    http_url,
     parse_date,
     parse_time,
     themes_of,
     validation_message,
+    without_control_characters,
 )
 from catalog.search.formats import normalise_format
 from catalog.search.tokens import document_text
@@ -62,7 +63,7 @@ def ckan_record(package: dict[str, Any], where: str) -> ImportRecord:
         raise RecordError("a line must hold one JSON object (a CKAN package)")
     extras = {
         str(e.get("key")): e.get("value")
-        for e in package.get("extras") or []
+        for e in _listed(package, "extras")
         if isinstance(e, dict) and e.get("key") is not None
     }
     name = str(package.get("name") or "").strip().lower()
@@ -74,24 +75,35 @@ def ckan_record(package: dict[str, Any], where: str) -> ImportRecord:
         fields = DatasetFields.model_validate(_fields(package, name, extras))
     except ValidationError as exc:
         raise RecordError(validation_message(exc)) from exc
-    return ImportRecord(
+    record = ImportRecord(
         where=where,
         name=name,
         fields=fields,
         publisher=str(publisher) if publisher else None,
         state=_STATES.get(str(package.get("state") or "active"), DatasetState.published),
-        distributions=[_distribution(r) for r in package.get("resources") or [] if isinstance(r, dict)],
+        distributions=[_distribution(r) for r in _listed(package, "resources") if isinstance(r, dict)],
         modified_at=parse_time(package.get("metadata_modified")),
         issued_at=parse_time(package.get("metadata_created")),
         extras={k: v for k, v in extras.items() if isinstance(v, str | int | float | bool)},
         resource_code=str(extras["resource_code"]) if extras.get("resource_code") else None,
     )
+    return without_control_characters(record)
+
+
+def _listed(package: dict[str, Any], name: str) -> list[Any]:
+    """A list member of a package dict (absent or empty: no items); anything else refuses the record."""
+    value = package.get(name)
+    if value is None or value == "":
+        return []
+    if not isinstance(value, list):
+        raise RecordError(f"{name} must be a list")
+    return value
 
 
 def _fields(package: dict[str, Any], name: str, extras: dict[str, Any]) -> dict[str, Any]:
     """The catalog metadata a package describes, still to be validated."""
-    keywords = [str(t.get("name")) for t in package.get("tags") or [] if isinstance(t, dict) and t.get("name")]
-    groups = [str(g.get("name")) for g in package.get("groups") or [] if isinstance(g, dict) and g.get("name")]
+    keywords = [str(t.get("name")) for t in _listed(package, "tags") if isinstance(t, dict) and t.get("name")]
+    groups = [str(g.get("name")) for g in _listed(package, "groups") if isinstance(g, dict) and g.get("name")]
     themes_extra = extras.get("themes") or extras.get("theme") or ""
     if isinstance(themes_extra, str):
         themes_extra = [t for t in re.split(r"[,\s]+", themes_extra) if t]
@@ -110,15 +122,17 @@ def _fields(package: dict[str, Any], name: str, extras: dict[str, Any]) -> dict[
         "temporal_end": parse_date(extras.get("temporal_end")),
         "spatial": extras.get("spatial_text") or extras.get("spatial") or None,
         "update_frequency": _FREQUENCIES.get(str(extras.get("frequency") or "").lower()),
-        "landing_page": package.get("url") if HTTP_URL.match(str(package.get("url") or "")) else None,
+        # CKAN's url is often not a URL at all: only one that claims http(s) is taken (and must then be valid).
+        "landing_page": http_url(package.get("url"), "url"),
     }
 
 
 def _distribution(resource: dict[str, Any]) -> dict[str, Any]:
-    """A CKAN resource as a distribution link; a resource without an http(s) URL refuses the record."""
-    url = str(resource.get("url") or "").strip()
-    if not HTTP_URL.match(url):
-        raise RecordError(f"resource {resource.get('name') or resource.get('id') or '?'}: url is not http(s)")
+    """A CKAN resource as a distribution link; a resource without a valid http(s) URL refuses the record."""
+    what = f"resource {resource.get('name') or resource.get('id') or '?'}"
+    url = http_url(resource.get("url"), what)
+    if url is None:
+        raise RecordError(f"{what}: url is not http(s)")
     return {
         "name": str(resource.get("name") or url)[:300],
         "url": url[:2000],

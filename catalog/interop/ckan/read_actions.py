@@ -17,7 +17,15 @@ from catalog.datasets.query import SearchPage, search_datasets
 from catalog.datasets.schemas import DistributionPublic
 from catalog.datasets.views import present
 from catalog.interop.ckan.errors import CkanError, validation
-from catalog.interop.ckan.params import FIELDS, SORTS, int_param, list_param, parse_fq, required_param
+from catalog.interop.ckan.params import (
+    FIELDS,
+    SORTS,
+    facet_limit_param,
+    int_param,
+    list_param,
+    parse_fq,
+    required_param,
+)
 from catalog.interop.ckan.shapes import CKAN_VERSION, LICENCES, MAX_ROWS, organization_dict, package_dict, resource_dict
 from catalog.search.query import SearchQuery
 from registry.enums import EntityStatus, Openness, Theme
@@ -50,8 +58,7 @@ def package_search(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     unknown = [f for f in facet_fields if f not in FIELDS]
     if unknown:
         raise validation("facet.field", f"unknown facet fields {unknown}; known: {', '.join(FIELDS)}")
-    facet_limit = int(data.get("facet.limit", 50) or 50)
-    facet_limit = 1000 if facet_limit < 0 else min(max(facet_limit, 1), 1000)
+    facet_limit = facet_limit_param(data, 1000)
     for name in filters.get("theme", []):
         if name not in Theme.__members__:
             filters["theme"] = ["__none__"]

@@ -16,7 +16,10 @@ from auth.exceptions import InvalidCredentials
 from auth.models import Role
 from catalog.interop.ckan.actions import WRITES, run_action
 from catalog.interop.ckan.errors import CkanError
+from catalog.interop.ckan.params import refuse_control_characters
 from catalog.interop.ckan.read_actions import Context
+from catalog.interop.ckan.shapes import CkanEnvelope
+from storage.inputs import MAX_JSON_DEPTH, json_too_deep
 
 router = APIRouter(tags=["ckan"])
 
@@ -36,6 +39,12 @@ def _token(request: Request) -> str | None:
 
 
 async def _data(request: Request) -> dict[str, Any]:
+    data = await _parsed(request)
+    refuse_control_characters(data)
+    return data
+
+
+async def _parsed(request: Request) -> dict[str, Any]:
     if request.method == "GET":
         return dict(request.query_params)
     content_type = request.headers.get("content-type", "")
@@ -45,6 +54,9 @@ async def _data(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw.strip():
         return dict(request.query_params)
+    # Python's parser recurses once per level: a body nested thousands deep would end in a RecursionError.
+    if json_too_deep(raw):
+        raise CkanError("Bad Request", 400, f"the body nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -85,6 +97,18 @@ async def action(request: Request, name: str) -> JSONResponse:
     return JSONResponse({"help": _help(request, name), "success": True, "result": result})
 
 
+# CKAN's clients read its envelope, errors included, never a problem body.
+CKAN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": description, "model": CkanEnvelope}
+    for status, description in (
+        (200, "The action's result, in CKAN's envelope"),
+        (400, "An unknown action or a body that is not a JSON object (CKAN's Bad Request)"),
+        (403, "Not authorised (CKAN's Authorization Error)"),
+        (404, "No such package, organization or resource (CKAN's Not Found Error)"),
+        (409, "A parameter or field is wrong (CKAN's Validation Error or Search Query Error)"),
+    )
+}
+
 # Both spellings of the path, with and without a trailing slash, so that no client is ever redirected; a route
 # per method, so that each has an operation id of its own in the OpenAPI document.
 for prefix in ("/api/3/action", "/api/action"):
@@ -96,4 +120,5 @@ for prefix in ("/api/3/action", "/api/action"):
                 methods=[method],
                 name=f"ckan_action_{method.lower()}",
                 include_in_schema=suffix == "/{name}",
+                responses=CKAN_RESPONSES,
             )

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from catalog.datasets.schemas import (
     DatasetPublic,
     DistributionPublic,
@@ -108,3 +110,21 @@ def package_dict(d: DatasetPublic) -> dict[str, Any]:
         "metadata_modified": _ckan_time(d.modified_at),
         "extras": [{"key": k, "value": v} for k, v in extras.items() if v is not None],
     }  # fmt: skip
+
+
+class CkanErrorBody(BaseModel):
+    """The `error` member of CKAN's envelope: its type, a message, and the fields that are wrong."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    type: str = Field(alias="__type")
+    message: str
+
+
+class CkanEnvelope(BaseModel):
+    """CKAN's answer to every action: whether it succeeded, and its result or its error."""
+
+    help: str
+    success: bool
+    result: Any = None
+    error: CkanErrorBody | None = None

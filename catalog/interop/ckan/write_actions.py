@@ -31,15 +31,25 @@ def _validated(model: type[BaseModel], raw: dict[str, Any]) -> Any:
         raise CkanError("Validation Error", 409, "invalid package", fields) from exc
 
 
+def _listed(data: dict[str, Any], name: str) -> list[Any]:
+    """A list member of a package (absent, null or empty: no items); anything else is a validation error."""
+    value = data.get(name)
+    if value is None or value == "":
+        return []
+    if not isinstance(value, list):
+        raise validation(name, "Must be a list")
+    return value
+
+
 def _package_fields(data: dict[str, Any]) -> dict[str, Any]:
-    extras = {str(e.get("key")): e.get("value") for e in data.get("extras") or [] if isinstance(e, dict)}
+    extras = {str(e.get("key")): e.get("value") for e in _listed(data, "extras") if isinstance(e, dict)}
     fields: dict[str, Any] = {
         "name": data.get("name"),
         "title": data.get("title") or data.get("name"),
         "title_en": extras.get("title_en"),
         "description": data.get("notes") or "",
-        "keywords": [t.get("name") if isinstance(t, dict) else t for t in data.get("tags") or []],
-        "themes": [g.get("name") if isinstance(g, dict) else g for g in data.get("groups") or []],
+        "keywords": [t.get("name") if isinstance(t, dict) else t for t in _listed(data, "tags")],
+        "themes": [g.get("name") if isinstance(g, dict) else g for g in _listed(data, "groups")],
         "licence": data.get("license_id") or None,
         "temporal_start": extras.get("temporal_start") or None,
         "temporal_end": extras.get("temporal_end") or None,
@@ -57,7 +67,7 @@ def _links(data: dict[str, Any]) -> list[DistributionCreate] | None:
     if "resources" not in data:
         return None
     links = []
-    for resource in data.get("resources") or []:
+    for resource in _listed(data, "resources"):
         if not isinstance(resource, dict):
             raise validation("resources", "Each resource must be an object")
         links.append(

@@ -20,11 +20,12 @@ from catalog.interop.dcat.vocabulary import (
     IANA,
 )
 from catalog.interop.records import (
-    HTTP_URL,
     ImportRecord,
     RecordError,
+    http_url,
     parse_time,
     validation_message,
+    without_control_characters,
 )
 from catalog.search.formats import normalise_format
 from registry.enums import Openness, Theme
@@ -95,23 +96,26 @@ def dcat_records(graph: Graph) -> Iterator[ImportRecord | RecordError]:
             continue
         try:
             fields = DatasetFields.model_validate(_fields(graph, node))
-        except ValidationError as exc:
-            yield RecordError(f"{where}: {validation_message(exc)}")
-            continue
-        yield ImportRecord(
-            where=where,
-            name=name,
-            fields=fields,
-            publisher=_publisher(graph, node),
-            state="published",
-            distributions=[
+            distributions = [
                 link
                 for dist in sorted(graph.objects(node, DCAT.distribution), key=str)
                 if (link := _distribution(graph, dist)) is not None
-            ],
-            modified_at=_as_datetime(_one(graph, node, DCTERMS.modified)),
-            issued_at=_as_datetime(_one(graph, node, DCTERMS.issued)),
-        )
+            ]
+            record = ImportRecord(
+                where=where,
+                name=name,
+                fields=fields,
+                publisher=_publisher(graph, node),
+                state="published",
+                distributions=distributions,
+                modified_at=_as_datetime(_one(graph, node, DCTERMS.modified)),
+                issued_at=_as_datetime(_one(graph, node, DCTERMS.issued)),
+            )
+            yield without_control_characters(record)
+        except ValidationError as exc:
+            yield RecordError(f"{where}: {validation_message(exc)}")
+        except RecordError as exc:
+            yield RecordError(f"{where}: {exc}")
 
 
 def _fields(graph: Graph, node: Node) -> dict[str, Any]:
@@ -156,9 +160,10 @@ def _publisher(graph: Graph, node: Node) -> str | None:
 
 
 def _distribution(graph: Graph, dist: Node) -> dict[str, Any] | None:
-    """A dcat:Distribution as a distribution link; None when it has no http(s) URL."""
-    url = _one(graph, dist, DCAT.accessURL) or _one(graph, dist, DCAT.downloadURL)
-    if url is None or not HTTP_URL.fullmatch(str(url)):
+    """A dcat:Distribution as a link; None without an http(s) URL, a RecordError when that URL is not valid."""
+    node = _one(graph, dist, DCAT.accessURL) or _one(graph, dist, DCAT.downloadURL)
+    url = http_url(node, f"distribution {dist}") if node is not None else None
+    if url is None:
         return None
     media = _one(graph, dist, DCAT.mediaType)
     media_type = str(media).removeprefix(IANA) if media is not None else None

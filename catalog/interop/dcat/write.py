@@ -31,6 +31,7 @@ from catalog.interop.dcat.vocabulary import (
 )
 from registry.enums import THEME_LABELS_ZH, Theme
 from storage.exceptions import FieldProblem, InvalidInput, NotFound
+from storage.inputs import escaped_url, url_problem
 
 
 class _Builder:
@@ -128,8 +129,9 @@ class _Builder:
             g.add((node, DCTERMS.issued, _datetime(d.issued_at)))
         g.add((node, DCTERMS.modified, _datetime(d.modified_at)))
         g.add((node, DCAT_VERSION, Literal(str(d.version))))
-        if d.landing_page:
-            g.add((node, DCAT.landingPage, URIRef(d.landing_page)))
+        landing_page = _iri(d.landing_page) if d.landing_page else None
+        if landing_page is not None:
+            g.add((node, DCAT.landingPage, landing_page))
         if d.registry is not None:
             identifier = BNode()
             g.add((node, ADMS.identifier, identifier))
@@ -164,12 +166,15 @@ class _Builder:
 
     def _link(self, node: URIRef, distribution: DistributionPublic, licence: URIRef | None) -> None:
         g = self.graph
+        url = _iri(distribution.url)
+        if url is None:  # DCAT-AP requires an access URL: without a usable one the link is left out
+            return
         dist = self.iri(f"/dcat/distributions/{distribution.id}")
         g.add((node, DCAT.distribution, dist))
         g.add((dist, RDF.type, DCAT.Distribution))
         g.add((dist, DCTERMS.title, Literal(distribution.name, lang="zh")))
-        g.add((dist, DCAT.accessURL, URIRef(distribution.url)))
-        g.add((dist, DCAT.downloadURL, URIRef(distribution.url)))
+        g.add((dist, DCAT.accessURL, url))
+        g.add((dist, DCAT.downloadURL, url))
         if distribution.description:
             g.add((dist, DCTERMS.description, Literal(distribution.description, lang="zh")))
         if distribution.format:
@@ -204,7 +209,7 @@ class _Builder:
     def _licence(self, licence: str | None) -> URIRef | None:
         if not licence:
             return None
-        if re.fullmatch(r"https?://\S+", licence):
+        if url_problem(licence) is None:
             iri = URIRef(licence)
         elif licence.lower() in LICENCES:
             iri = URIRef(LICENCES[licence.lower()])
@@ -212,6 +217,13 @@ class _Builder:
             iri = self.iri(f"/dcat/licences/{re.sub(r'[^A-Za-z0-9._-]', '-', licence)}")
         self.graph.add((iri, RDF.type, DCTERMS.LicenseDocument))
         return iri
+
+
+def _iri(url: str) -> URIRef | None:
+    """A stored URL as an IRI that Turtle can write: one stored before URLs were checked (holding a quote, a space,
+    a control character) goes out percent-encoded, or not at all when even that is no http(s) URL."""
+    escaped = escaped_url(url)
+    return URIRef(escaped) if url_problem(escaped) is None else None
 
 
 def _datetime(moment: datetime) -> Literal:

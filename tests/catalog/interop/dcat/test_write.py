@@ -11,10 +11,13 @@ from fastapi.testclient import TestClient
 from pyshacl import validate
 from rdflib import Graph, Namespace
 from rdflib.namespace import DCTERMS, RDF
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
+from sqlmodel import col
 
+from catalog.datasets.models import Dataset, DatasetDistribution
 from catalog.interop import importer
 from catalog.interop.dcat.vocabulary import HYDRA
+from storage.db import session_scope
 from tests.support.catalog import SYSTEM, published
 from tests.support.data import bearer
 from tests.support.registry import Provider
@@ -102,3 +105,29 @@ def test_exported_dcat_imports_back(client: TestClient, engine: Engine, provider
     assert [d["url"] for d in view["distributions"]] == ["https://data.example.gov.cn/piles.csv"]
     assert view["temporal_start"] == "2022-01-01" and view["update_frequency"] == "monthly"
     assert json.loads(client.get("/dcat/catalog.jsonld").text)
+
+
+def test_urls_stored_before_they_were_checked_keep_the_documents_valid(
+    client: TestClient, engine: Engine, provider: Provider, shapes: Graph
+) -> None:
+    dataset = _rich(client, provider)
+    with session_scope(engine) as session:  # what the old pattern let through (PostgreSQL never held NUL)
+        for url in ('https://data.example.gov.cn/a"b c.csv', "https://data.example.gov.cn/\x07\x1f", "https://"):
+            session.add(DatasetDistribution(dataset_id=dataset["id"], version=1, name="旧链接", url=url))
+        session.execute(
+            update(Dataset)
+            .where(col(Dataset.id) == dataset["id"])
+            .values(landing_page='https://example.org/"page', licence='http://example.org/"licence')
+        )
+        session.commit()
+    for path in ("/dcat/catalog.ttl", f"/dcat/datasets/{dataset['id']}.ttl", f"/dcat/datasets/{dataset['id']}.jsonld"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        graph = _conforms(response.text, "json-ld" if path.endswith(".jsonld") else "turtle", shapes)
+        urls = {str(u) for u in graph.objects(None, DCAT.accessURL)}
+        assert urls == {
+            "https://data.example.gov.cn/piles.csv",
+            "https://data.example.gov.cn/a%22b%20c.csv",
+            "https://data.example.gov.cn/%07%1F",
+        }
+        assert {str(p) for p in graph.objects(None, DCAT.landingPage)} == {"https://example.org/%22page"}
