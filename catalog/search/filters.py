@@ -14,15 +14,14 @@ from catalog.search.index import THEME_BIT
 from catalog.search.mirror import (
     NO_YEAR,
     Mirror,
-    WordSets,
     flags_of,
 )
 from catalog.search.query import SearchQuery
 from registry.enums import Openness
 
 
-def chosen(m: Mirror, connection: Connection, query: SearchQuery, words: Sequence[WordSets]) -> np.ndarray:
-    """The documents the search finds, as a boolean array over document numbers."""
+def chosen(m: Mirror, connection: Connection, query: SearchQuery, words: Sequence[int]) -> np.ndarray:
+    """The documents the search finds (``words``: each query word's documents), as a boolean array."""
     nothing = np.zeros(m.size, dtype=bool)
     state = m.state.index.get(query.state)
     if state is None:
@@ -71,6 +70,5 @@ def chosen(m: Mirror, connection: Connection, query: SearchQuery, words: Sequenc
     if query.registered is not None:
         chosen &= m["registered"] == query.registered
     if words:
-        matched = reduce(operator.and_, (title | keywords | description for title, keywords, description in words))
-        chosen &= flags_of(matched, m.size)
+        chosen &= flags_of(reduce(operator.and_, words), m.size)
     return np.asarray(chosen, dtype=bool)

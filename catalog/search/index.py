@@ -25,6 +25,10 @@ from storage.statements import bulk_insert, chunked, executemany, expanding
 
 THEMES: tuple[Theme, ...] = tuple(Theme)
 THEME_BIT = {theme.value: 1 << index for index, theme in enumerate(THEMES)}
+# The format of the full-text entries' tokens (2: English words not their own stem are followed by their spelling).
+# Entries written in an older format are rewritten by ``catalog.search.sources.refresh_text``.
+TEXT_FORMAT = 2
+_TEXT_FORMAT_ROW = "search_text_format"
 
 
 @dataclass
@@ -153,6 +157,30 @@ def _write_full_text(connection: Connection, texts: list[tuple[int, DocumentText
             "INSERT INTO dataset_fts (doc, vector) VALUES (?, CAST(? AS tsvector))",
             [(doc, body.tsvector()) for doc, body in texts],
         )
+
+
+def rewrite_full_text(connection: Connection, texts: list[tuple[int, DocumentText]], seq: int) -> None:
+    """Write the full-text entries of indexed documents anew, stamped with a generation every mirror follows."""
+    key = "rowid" if connection.dialect.name == "sqlite" else "doc"
+    for chunk in chunked([doc for doc, _ in texts], 500):
+        params = {"docs": chunk, "seq": seq}
+        connection.execute(expanding(f"DELETE FROM dataset_fts WHERE {key} IN :docs", "docs"), params)
+        connection.execute(expanding("UPDATE dataset_search SET seq = :seq WHERE doc IN :docs", "docs"), params)
+    _write_full_text(connection, texts)
+
+
+def text_format(connection: Connection) -> int:
+    """The token format the full-text entries were written in (the current one unless a migration said older)."""
+    row = connection.execute(text("SELECT position FROM catalog_sync WHERE name = :n"), {"n": _TEXT_FORMAT_ROW}).first()
+    return TEXT_FORMAT if row is None else int(row[0])
+
+
+def set_text_format(connection: Connection, value: int) -> None:
+    """Record the token format every full-text entry is now written in."""
+    params = {"n": _TEXT_FORMAT_ROW, "p": value}
+    moved = connection.execute(text("UPDATE catalog_sync SET position = :p WHERE name = :n"), params)
+    if not moved.rowcount:
+        connection.execute(text("INSERT INTO catalog_sync (name, position) VALUES (:n, :p)"), params)
 
 
 def _docs_of(connection: Connection, dataset_ids: Sequence[str]) -> dict[str, int]:

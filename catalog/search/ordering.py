@@ -17,6 +17,7 @@ from catalog.search.mirror import (
     WordSets,
     flags_of,
 )
+from catalog.search.words import Matched
 from storage.statements import chunked, expanding
 
 
@@ -27,19 +28,28 @@ def _largest(keys: np.ndarray, need: int) -> np.ndarray:
     return positions[np.argsort(keys[positions])[::-1]]
 
 
-def by_relevance(
-    m: Mirror, words: Sequence[WordSets], docs: np.ndarray, cursor: tuple[Any, int] | None, need: int
-) -> list[tuple[int, Any]]:
-    """(document, score) rows, best first; equal scores newest document first."""
-    size = m.size
+def _field_score(size: int, words: Sequence[WordSets], docs: np.ndarray) -> np.ndarray:
+    """8 if every word is in the title, +4 if some word is, +2 in the keywords, +1 in the description."""
     every_title = reduce(operator.and_, (w[0] for w in words))
     some = [reduce(operator.or_, (w[field] for w in words)) for field in range(3)]
-    score = (
+    score: np.ndarray = (
         flags_of(every_title, size)[docs].astype(np.int64) * 8
         + flags_of(some[0], size)[docs] * 4
         + flags_of(some[1], size)[docs] * 2
         + flags_of(some[2], size)[docs]
     )
+    return score
+
+
+def by_relevance(
+    m: Mirror, words: Sequence[Matched], docs: np.ndarray, cursor: tuple[Any, int] | None, need: int
+) -> list[tuple[int, Any]]:
+    """(document, score) rows, best first; equal scores newest document first.
+
+    The score counts the fields once for the words as found (exactly or through their parts) and once more for
+    the words found exactly, so an exact match outranks a match of its parts or stem in the same field.
+    """
+    score = _field_score(m.size, [w.loose for w in words], docs) + _field_score(m.size, [w.exact for w in words], docs)
     # One distinct integer per row: the score above the document number.
     keys = (score << 32) | docs
     if cursor is not None:

@@ -1,10 +1,11 @@
 """The search use case: a validated query evaluated over the process's mirror of the index.
 
-All words must match (AND). Relevance is an integer: 8 if every word is in the title, +4 if some word is in the
-title, +2 in the keywords, +1 in the description; ties are broken by document number, newest first, so the
-order is total and SQLite and PostgreSQL give identical pages. Filters, exact counts, facets and the ordering of
-a million matches are a few array operations over the mirror (``catalog.search.mirror``); the database remains
-the source of truth and the mirror follows its generations.
+All words must match (AND), each exactly or through its parts (``catalog.search.words``). Relevance is an integer:
+8 if every word is in the title, +4 if some word is in the title, +2 in the keywords, +1 in the description,
+counted once for the words however found and once more for the words found exactly; ties are broken by document
+number, newest first, so the order is total and SQLite and PostgreSQL give identical pages. Filters, exact counts,
+facets and the ordering of a million matches are a few array operations over the mirror
+(``catalog.search.mirror``); the database remains the source of truth and the mirror follows its generations.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from catalog.search.ordering import by_newest, by_relevance, by_title
 from catalog.search.query import SearchQuery, SearchResult, check_query, invalid
 from catalog.search.sources import new_mirror
 from catalog.search.tokens import parse_query
+from catalog.search.words import matched
 from storage.pagination import decode_cursor, encode_cursor
 from storage.statements import expanding
 
@@ -38,8 +40,8 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     cursor = _cursor(query.cursor, sort)
     mirror = mirror_of(connection, new_mirror)
     with mirror.reading(connection, generation(connection)) as m:
-        words = [m.word(connection, item) for item in items]
-        found = chosen(m, connection, query, words)
+        words = [matched(m, connection, word) for word in items]
+        found = chosen(m, connection, query, [w.anywhere for w in words])
         docs = np.flatnonzero(found)
         facets = {
             name: facet(m, connection, name, docs, found, query.facet_limit) for name in dict.fromkeys(query.facets)

@@ -12,7 +12,14 @@ from sqlalchemy import JSON, Integer, bindparam, column, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from catalog.search.index import generation
+from catalog.search.index import (
+    TEXT_FORMAT,
+    generation,
+    next_generation,
+    rewrite_full_text,
+    set_text_format,
+    text_format,
+)
 from catalog.search.mirror import (
     FIELDS,
     FieldTokens,
@@ -22,7 +29,7 @@ from catalog.search.mirror import (
     item_matches,
     mirror_of,
 )
-from catalog.search.tokens import Item, document_text, warm_up
+from catalog.search.tokens import DocumentText, Item, document_text, warm_up
 from storage.db import session_scope
 from storage.statements import chunked
 
@@ -30,9 +37,13 @@ log = logging.getLogger("pdr.search")
 
 
 def prepare(engine: Engine) -> None:
-    """Load the segmentation dictionary and build the search mirror, so that no request waits for them."""
+    """Load the segmentation dictionary, rewrite full-text entries of an older token format, and build the search
+    mirror, so that no request waits for them."""
     warm_up()
     try:
+        rewritten = refresh_text(engine)
+        if rewritten:
+            log.info("search index: %s full-text entries rewritten in token format %s", rewritten, TEXT_FORMAT)
         with session_scope(engine, write=False) as session:
             connection = session.connection()
             mirror = mirror_of(connection, new_mirror)
@@ -40,6 +51,34 @@ def prepare(engine: Engine) -> None:
                 log.info("search mirror ready at generation %s", mirror.generation)
     except SQLAlchemyError as exc:  # a database not migrated yet, say: the first search will build it
         log.warning("search mirror not prepared: %s", type(exc).__name__)
+
+
+# Documents whose full-text entries are rewritten per transaction when the token format changes.
+REFRESH_CHUNK = 2000
+_NEXT_DOCS = text("SELECT doc FROM dataset_search WHERE doc > :after ORDER BY doc LIMIT :n")
+
+
+def refresh_text(engine: Engine) -> int:
+    """Rewrite, a chunk per transaction, the full-text entries written in an older token format; returns how many."""
+    rewritten, after = 0, 0
+    while True:
+        with session_scope(engine) as session:
+            connection = session.connection()
+            if text_format(connection) >= TEXT_FORMAT:
+                return rewritten
+            docs = [int(d) for d in connection.execute(_NEXT_DOCS, {"after": after, "n": REFRESH_CHUNK}).scalars()]
+            if docs:
+                # The generation first: index writers queue behind it, so no text read here is overtaken.
+                seq = next_generation(connection)
+                tokens = _tokens_of(connection, docs)
+                rewrite_full_text(connection, [(doc, DocumentText(*map(list, t))) for doc, t in tokens.items()], seq)
+            else:
+                set_text_format(connection, TEXT_FORMAT)
+            session.commit()
+        rewritten += len(docs)
+        if not docs:
+            return rewritten
+        after = docs[-1]
 
 
 def new_mirror() -> Mirror:

@@ -1,16 +1,20 @@
 """Tokens of the index and of queries, computed in Python once, the same for SQLite and PostgreSQL.
 
 Chinese (and other CJK) runs become overlapping character bigrams followed by the run's last character alone;
-Latin words are folded, lower-cased and Snowball-stemmed. SQLite's FTS5 (``ascii`` tokenizer: it only splits on
+Latin words are folded, lower-cased and Snowball-stemmed, and a word that is not its own stem is followed by its
+spelling as written, marked (``·parking`` after ``park``). SQLite's FTS5 (``ascii`` tokenizer: it only splits on
 our spaces) and PostgreSQL's tsvector (built as a literal, no parser involved) therefore index exactly the same
-tokens at the same positions. A query is segmented into words with jieba (so ``天河区充电桩`` needs no space);
-each Chinese word becomes a phrase of its bigrams, which matches wherever the word occurs as a substring, a
-one-character word becomes a prefix token, an English word its stem.
+tokens at the same positions. A query is segmented into words with jieba (so ``天河区充电桩`` needs no space).
+Each query word matches exactly, or loosely through its parts, and exact matches rank above loose ones: a Chinese
+word exactly as a phrase of its bigrams (wherever it occurs as a substring), loosely where every finer dictionary
+word it is made of occurs (``公交站点``: ``公交`` and ``站点``); an English word exactly as spelled, loosely by its
+stem; a one-character word is a prefix token.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -32,6 +36,8 @@ _EN_STOP = frozenset(
     "a an and are as at be by for from in into is it of on or the to with".split()  # noqa: SIM905
 )
 _ZH_STOP = frozenset("的了和与及或在是之其等")
+# Marks an English word's spelling as written; never part of a word, and a token character to FTS5's tokenizer.
+SPELLING = "\u00b7"
 
 
 @lru_cache(maxsize=1)
@@ -61,9 +67,8 @@ def _fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c) and c.isalnum())
 
 
-def _word_token(word: str) -> str | None:
-    folded = _fold(word)
-    if not folded or len(folded) > MAX_WORD:
+def _word_token(folded: str) -> str | None:
+    if len(folded) > MAX_WORD:
         return None
     return stem(folded)
 
@@ -78,9 +83,12 @@ def index_tokens(value: str | None) -> list[str]:
             tokens.extend(map(str.__add__, run[:-1], run[1:]))
             tokens.append(run[-1])
         else:
-            token = _word_token(word)
+            folded = _fold(word)
+            token = _word_token(folded) if folded else None
             if token:
                 tokens.append(token)
+                if token != folded:
+                    tokens.append(SPELLING + folded)
     return tokens
 
 
@@ -193,23 +201,79 @@ def _cjk_pieces(run: str) -> list[tuple[str, bool]]:
     return pieces
 
 
-def parse_query(q: str | None) -> list[Item]:
+@dataclass(frozen=True)
+class Word:
+    """A query word: found exactly, or loosely where every one of its parts occurs, ranked below exact matches."""
+
+    exact: Item
+    parts: tuple[Item, ...] = ()
+
+
+def _phrase(piece: str) -> Item:
+    return Item(tuple(piece[i : i + 2] for i in range(len(piece) - 1)))
+
+
+@lru_cache(maxsize=50_000)
+def finer_words(piece: str) -> tuple[str, ...]:
+    """The shorter dictionary words a Chinese word is made of, a last lone character aside; none if no such
+    words make it up (``新能源``: ``新`` alone is no word). Covering every character, then the fewest words, then
+    the most frequent, wins (``公交站点``: ``公交`` and ``站点`` rather than ``公交站``)."""
+    size = len(piece)
+    if size < 3:
+        return ()
+    jieba = _jieba()
+    dag = jieba.get_DAG(piece)
+    # best[i]: (characters left out, how many words, minus their log frequency, the words) making up piece[i:].
+    best: dict[int, tuple[int, int, float, tuple[str, ...]] | None] = {size: (0, 0, 0.0, ())}
+    for start in range(size - 1, -1, -1):
+        options: list[tuple[int, int, float, tuple[str, ...]]] = [(1, 0, 0.0, ())] if start == size - 1 else []
+        for last in dag[start]:
+            end = last + 1
+            rest = best.get(end)
+            if end - start < 2 or (start == 0 and end == size) or rest is None:
+                continue
+            word = piece[start:end]
+            frequency = math.log(jieba.get_FREQ(word) or 1)
+            options.append((rest[0], rest[1] + 1, rest[2] - frequency, (word, *rest[3])))
+        best[start] = min(options) if options else None
+    found = best[0]
+    return found[3] if found else ()
+
+
+def finest_words(piece: str) -> tuple[str, ...]:
+    """The finer words of a Chinese word, each split again into its own where it can be (``公交车站点``: ``公交``
+    and ``站点``, by way of ``公交车``)."""
+    found: list[str] = []
+    for word in finer_words(piece):
+        found.extend(finest_words(word) or (word,))
+    return tuple(dict.fromkeys(found))
+
+
+def _cjk_words(run: str) -> list[tuple[Word, bool]]:
+    found: list[tuple[Word, bool]] = []
+    for piece, stop in _cjk_pieces(run):
+        if len(piece) == 1:
+            found.append((Word(Item((piece,), prefix=True)), stop))
+        else:
+            found.append((Word(_phrase(piece), tuple(_phrase(part) for part in finest_words(piece))), stop))
+    return found
+
+
+def parse_query(q: str | None) -> list[Word]:
     """The words of a query; stop words only count when nothing else is asked."""
     if not q:
         return []
-    found: list[tuple[Item, bool]] = []
+    found: list[tuple[Word, bool]] = []
     for run, word in _RUNS.findall(normalise(q)):
         if run:
-            for piece, stop in _cjk_pieces(run):
-                if len(piece) == 1:
-                    found.append((Item((piece,), prefix=True), stop))
-                else:
-                    found.append((Item(tuple(piece[i : i + 2] for i in range(len(piece) - 1))), stop))
-        else:
-            folded = _fold(word)
-            token = _word_token(folded) if folded else None
-            if token:
-                found.append((Item((token,)), folded in _EN_STOP))
+            found += _cjk_words(run)
+            continue
+        folded = _fold(word)
+        token = _word_token(folded) if folded else None
+        if token == folded:
+            found.append((Word(Item((token,))), folded in _EN_STOP))
+        elif token:
+            found.append((Word(Item((SPELLING + folded,)), (Item((token,)),)), folded in _EN_STOP))
     wanted = [item for item, stop in found if not stop] or [item for item, _ in found]
     return list(dict.fromkeys(wanted))
 
