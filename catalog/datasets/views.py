@@ -18,7 +18,7 @@ from catalog.datasets.schemas import (
     VersionFile,
     VersionPublic,
 )
-from catalog.search.formats import normalise_format
+from catalog.search.formats import file_format, normalise_format
 from registry.enums import RegistrationState, SubjectStatus
 from registry.models import DataResource, Entity, Registration
 from storage.statements import expanding
@@ -185,5 +185,5 @@ def _certificates(session: Session, resource_ids: set[str]) -> dict[str, list[Ce
 def dataset_formats(distributions: Iterable[DatasetDistribution], files: Iterable[DatasetFile]) -> list[str]:
     """The formats a dataset comes in, from its links' formats and its files' media types."""
     names = [normalise_format(d.format or d.media_type) for d in distributions]
-    names += [normalise_format(f.media_type) for f in files]
+    names += [file_format(f.media_type, f.name) for f in files]
     return sorted({n for n in names if n})

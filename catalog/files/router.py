@@ -90,7 +90,7 @@ async def upload_file(
                 dataset_id,
                 chunks,
                 name=service.safe_file_name(file_name),
-                media_type=service.media_type_of(media_type),
+                media_type=service.media_type_of(media_type, service.safe_file_name(file_name)),
                 sha256=sha256,
                 size=size,
                 max_size=limit,

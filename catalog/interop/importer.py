@@ -9,7 +9,8 @@ thousands of datasets a second possible.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -68,15 +69,14 @@ class _Batches:
         if not self.batch:
             return 0
         report, session = self.report, self.session
-        before = (report.created, report.updated, len(report.errors))
+        before = report.mark()
         try:
             write_batch(session, self.batch, self.publishers, report)
             session.commit()
         except Exception:
             # Something only the database could see (a constraint, say): find the record, keep the rest.
             session.rollback()
-            report.created, report.updated = before[0], before[1]
-            del report.errors[before[2] :]
+            report.rewind(before)
             _retry_one_by_one(session, self.batch, self.publishers, report)
         written = len(self.batch)
         self.batch.clear()
@@ -91,16 +91,21 @@ def import_records(
     *,
     caller: Caller,
     publisher: str | None = None,
+    org_map: Mapping[str, str] | None = None,
     batch_size: int = 1000,
     on_progress: Callable[[int], None] | None = None,
     source: str = "import",
 ) -> ImportReport:
-    """Write records in batches of one transaction each; bad records are reported, the rest go in."""
+    """Write records in batches of one transaction each; bad records are reported, the rest go in.
+
+    An organisation map whose entry names no entity refuses the whole import (a RecordError) before anything is
+    written.
+    """
     started = time.perf_counter()
     report = ImportReport()
     progress = on_progress or (lambda _: None)
     with session_scope(engine) as session:
-        batches = _Batches(session, Publishers(session.connection(), publisher), report, batch_size)
+        batches = _Batches(session, Publishers(session.connection(), publisher, org_map), report, batch_size)
         for item in records:
             if isinstance(item, RecordError):
                 report.errors.append(_split_where(str(item)))
@@ -147,14 +152,13 @@ def _retry_one_by_one(
 ) -> None:
     """Write each record of a refused batch on its own; the ones the database refuses are reported."""
     for record in batch:
-        created, updated, errors = report.created, report.updated, len(report.errors)
+        before = report.mark()
         try:
             write_batch(session, [record], publishers, report)
             session.commit()
         except Exception as exc:
             session.rollback()
-            report.created, report.updated = created, updated
-            del report.errors[errors:]
+            report.rewind(before)
             report.errors.append((record.where, f"refused by the database: {type(exc).__name__}"))
 
 
@@ -174,15 +178,23 @@ def import_file(
     *,
     caller: Caller,
     publisher: str | None = None,
+    org_map: Mapping[str, str] | None = None,
     batch_size: int = 1000,
     progress: bool = True,
 ) -> ImportReport:
     """Import a CKAN JSON-lines or DCAT file, with a progress bar on the terminal when asked."""
-    records = read_source(path)
+    run = partial(
+        import_records,
+        engine,
+        read_source(path),
+        caller=caller,
+        publisher=publisher,
+        org_map=org_map,
+        batch_size=batch_size,
+        source=str(path),
+    )
     if not progress:
-        return import_records(
-            engine, records, caller=caller, publisher=publisher, batch_size=batch_size, source=str(path)
-        )
+        return run()
     # Imported here: only a run on a terminal draws a progress bar.
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -190,15 +202,7 @@ def import_file(
     columns = (TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, transient=False) as bar:
         task = bar.add_task("import", total=total)
-        return import_records(
-            engine,
-            records,
-            caller=caller,
-            publisher=publisher,
-            batch_size=batch_size,
-            on_progress=lambda n: bar.advance(task, n),
-            source=str(path),
-        )
+        return run(on_progress=lambda n: bar.advance(task, n))
 
 
 def _count_lines(path: Path) -> int:

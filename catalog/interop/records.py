@@ -4,8 +4,9 @@ and the value parsers the CKAN and DCAT readers share."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -20,6 +21,12 @@ from registry.enums import Theme
 from storage.inputs import control_character, control_in_json, control_message, is_http, url_problem
 
 CKAN_NAME = re.compile(NAME_PATTERN)
+
+
+# An organisation's CKAN name and title, as far as a record gives them.
+Organization = tuple[str | None, str | None]
+# Groups that became themes, that were kept as keywords, that were dropped.
+GroupTally = tuple[int, int, int]
 
 
 class RecordError(ValueError):
@@ -41,13 +48,18 @@ class ImportRecord:
     extras: dict[str, Any] = field(default_factory=dict)
     resource_code: str | None = None
     text: DocumentText | None = None
+    # The organisation's other names, tried after `publisher`: its CKAN name and its title.
+    organization: Organization = (None, None)
+    # The record's groups: how many became themes, how many were kept as keywords, how many were dropped.
+    groups: GroupTally = (0, 0, 0)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # Records cross from the parsing processes as plain values: a third of the cost of pickling the
         # validated model and token lists as objects (tokens never contain spaces, so they travel joined).
         joined = None if self.text is None else tuple(" ".join(tokens) for tokens in self.text.fields())
         state = (self.where, self.name, dict(self.fields.__dict__), self.publisher, self.state, self.distributions)
-        return _rebuilt_record, (*state, self.modified_at, self.issued_at, self.extras, self.resource_code, joined)
+        more = (self.modified_at, self.issued_at, self.extras, self.resource_code, joined)
+        return _rebuilt_record, (*state, *more, self.organization, self.groups)
 
 
 def _rebuilt_record(
@@ -62,28 +74,75 @@ def _rebuilt_record(
     extras: dict[str, Any],
     resource_code: str | None,
     joined: tuple[str, str, str] | None,
+    organization: Organization,
+    groups: GroupTally,
 ) -> ImportRecord:
     """An import record from its pickled values (already validated where it was parsed)."""
     text = None if joined is None else DocumentText(*(part.split() for part in joined))
     return ImportRecord(
         where, name, DatasetFields.model_construct(**fields), publisher, state, distributions,
-        modified_at, issued_at, extras, resource_code, text,
+        modified_at, issued_at, extras, resource_code, text, organization, groups,
     )  # fmt: skip
 
 
 @dataclass
 class ImportReport:
-    """What an import did."""
+    """What an import did: datasets written, records refused, and how organisations and groups were taken."""
 
     created: int = 0
     updated: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    # Records written whose organisation the organisation map named, or whose title named an entity.
+    mapped: int = 0
+    by_title: int = 0
+    # Organisations no entity was found for, with how many records they cost.
+    unknown: Counter[str] = field(default_factory=Counter)
+    groups_as_themes: int = 0
+    groups_kept: int = 0
+    groups_dropped: int = 0
 
     @property
     def failed(self) -> int:
         """How many records were refused."""
         return len(self.errors)
+
+    def mark(self) -> ImportReport:
+        """What the report says now, to go back to if a batch is undone."""
+        return replace(self, errors=list(self.errors), unknown=Counter(self.unknown))
+
+    def rewind(self, mark: ImportReport) -> None:
+        """Go back to what a mark recorded."""
+        self.__dict__.update(mark.mark().__dict__)
+
+    def mapping_lines(self) -> list[str]:
+        """What became of organisations and groups, for people; nothing when no record had either."""
+        lines = []
+        if self.mapped or self.by_title or self.unknown:
+            lines.append(
+                f"organizations: {self.mapped} records mapped by --org-map, {self.by_title} matched by title, "
+                f"{sum(self.unknown.values())} dropped for {len(self.unknown)} unknown organizations"
+            )
+            lines += [f"  unknown {label}: {count} records" for label, count in self.unknown.most_common(50)]
+        if self.groups_as_themes or self.groups_kept or self.groups_dropped:
+            lines.append(
+                f"groups: {self.groups_as_themes} taken as themes, {self.groups_kept} kept as keywords, "
+                f"{self.groups_dropped} dropped"
+            )
+        return lines
+
+    def count_written(self, record: ImportRecord, how: str) -> None:
+        """Count how a written record's organisation was found and what became of its groups."""
+        self.mapped += how == MAPPED
+        self.by_title += how == BY_TITLE
+        themes, kept, dropped = record.groups
+        self.groups_as_themes += themes
+        self.groups_kept += kept
+        self.groups_dropped += dropped
+
+
+# How a record's organisation was found: by id, USCC or name; through the organisation map; by its title.
+DIRECT, MAPPED, BY_TITLE = "direct", "mapped", "title"
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -6,10 +6,11 @@ datasets a second possible. The batch is one transaction; the importer commits i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import JSON, bindparam, text
 from sqlalchemy.engine import Connection
@@ -17,9 +18,10 @@ from sqlmodel import Session
 
 from catalog.datasets.index import Standing, search_doc
 from catalog.datasets.models import Dataset, DatasetDistribution, DatasetState, DatasetVersion
-from catalog.interop.records import ImportRecord, ImportReport, RecordError
+from catalog.interop.records import BY_TITLE, DIRECT, MAPPED, ImportRecord, ImportReport, RecordError
 from catalog.search.index import SearchDoc, index_documents
 from registry.enums import EntityStatus, SubjectStatus
+from registry.uscc import normalise_uscc as normalise
 from storage.db import now_of
 from storage.ids import new_id
 from storage.statements import bulk_insert, expanding
@@ -44,28 +46,77 @@ _KEPT_ON_UPDATE = frozenset({"name", "version", "issued_at", "created_by", "crea
 
 
 class Publishers:
-    """Organisation names resolved to entity ids, once per run."""
+    """Organisations resolved to entity ids, once per run: through --publisher, the organisation map, or an entity
+    whose id, USCC or name is the organisation's reference, its CKAN name or its title."""
 
-    def __init__(self, connection: Connection, override: str | None) -> None:
+    def __init__(self, connection: Connection, override: str | None, org_map: Mapping[str, str] | None = None) -> None:
         self.connection = connection
         self.override = override
         self.cache: dict[str, str | None] = {}
+        self.org_map = {map_key(name): self._target(name, target) for name, target in (org_map or {}).items()}
 
-    def resolve(self, reference: str | None) -> str:
-        """The id of the entity a record names (id, USCC or name), unless --publisher names one for all."""
-        key = self.override or reference
-        if not key:
+    def _target(self, name: str, target: str) -> str:
+        """The entity an organisation map entry names, by id or USCC; an unknown one refuses the whole run."""
+        row = self.connection.execute(
+            text("SELECT id, status FROM entity WHERE id = :k OR uscc = :u"), {"k": target, "u": normalise(target)}
+        ).first()
+        if row is None or row[1] == EntityStatus.suspended:
+            raise RecordError(f"--org-map: {name!r} maps to {target!r}, which is no entity, or a suspended one")
+        return str(row[0])
+
+    def resolve(self, record: ImportRecord) -> tuple[str, str]:
+        """The entity id a record's organisation resolves to, and how it was found (DIRECT, MAPPED or BY_TITLE)."""
+        if self.override:
+            found = self._entity(self.override)
+            if found is None:
+                raise RecordError(f"unknown or suspended publisher {self.override!r}")
+            return found, DIRECT
+        name, title = record.organization
+        keys = [key for key in dict.fromkeys((record.publisher, name, title)) if key]
+        for key in keys:
+            if map_key(key) in self.org_map:
+                return self.org_map[map_key(key)], MAPPED
+        for key in keys:
+            found = self._entity(key)
+            if found is not None:
+                return found, BY_TITLE if key == title and key not in (record.publisher, name) else DIRECT
+        if not keys:
             raise RecordError("no publisher: the record names no organization; pass --publisher ENTITY_ID")
+        raise UnknownOrganization(
+            f"unknown organization {organization_label(record)}: no entity has its id, USCC, name or title "
+            "(or it is suspended); map it to one with --org-map"
+        )
+
+    def _entity(self, key: str) -> str | None:
+        """The entity whose id or USCC the key is, else the one entity of that name; None if none or suspended."""
         if key not in self.cache:
-            row = self.connection.execute(
-                text("SELECT id, status FROM entity WHERE id = :k OR uscc = :u OR name = :k"),
-                {"k": key, "u": key.upper()},
-            ).first()
-            self.cache[key] = str(row[0]) if row is not None and row[1] != EntityStatus.suspended else None
-        found = self.cache[key]
-        if found is None:
-            raise RecordError(f"unknown or suspended publisher {key!r}")
-        return found
+            rows = self.connection.execute(
+                text("SELECT id, status FROM entity WHERE id = :k OR uscc = :u"), {"k": key, "u": key.upper()}
+            ).all()
+            if not rows:
+                # Names are not unique: a name that several entities share names none of them.
+                rows = self.connection.execute(
+                    text("SELECT id, status FROM entity WHERE name = :k LIMIT 2"), {"k": key}
+                ).all()
+            usable = len(rows) == 1 and rows[0][1] != EntityStatus.suspended
+            self.cache[key] = str(rows[0][0]) if usable else None
+        return self.cache[key]
+
+
+class UnknownOrganization(RecordError):
+    """No entity was found for a record's organisation."""
+
+
+def map_key(name: str) -> str:
+    """How organisation names and titles are compared: spaces collapsed, case folded."""
+    return " ".join(name.split()).casefold()
+
+
+def organization_label(record: ImportRecord) -> str:
+    """How a report names a record's organisation: its CKAN name (or reference), and its title."""
+    name, title = record.organization
+    reference = name or record.publisher or "?"
+    return f"{reference!r} ({title})" if title and title != reference else repr(reference)
 
 
 def _resource_of(connection: Connection, code: str, entity_id: str) -> tuple[str, str, bool]:
@@ -104,14 +155,22 @@ class _Rows:
         else:
             self.inserts.append(row)
             self.versions.append(_first_version(dataset_id, record.state, self.now))
-        for d in record.distributions:
+        links = [d for d in record.distributions if not (known and _own_file(d["url"], dataset_id))]
+        for d in links:
             self.distributions.append(
                 {"id": new_id(), "dataset_id": dataset_id, "version": version, "created_at": self.now, **d}
             )
         access = link[1] if link else record.fields.access.value
         standing = Standing(dataset_id, entity_id, record.state, access, bool(link and link[2]), modified)
-        formats = sorted({d["format"] for d in record.distributions if d["format"]})
+        formats = sorted({d["format"] for d in links if d["format"]})
         self.docs.append(search_doc(record.fields, standing, formats, text=record.text))
+
+
+def _own_file(url: str, dataset_id: str) -> bool:
+    """Whether a resource is the download of one of the dataset's own files, as in a dump of this catalog imported
+    back into it: those stay files and do not come back as links."""
+    path = urlsplit(url).path
+    return f"/api/v1/datasets/{dataset_id}/files/" in path and path.endswith("/content")
 
 
 def _dataset_row(
@@ -181,11 +240,14 @@ def write_batch(
     rows = _Rows(now=now_of(session))
     for record in records:
         try:
-            entity_id = publishers.resolve(record.publisher)
+            entity_id, how = publishers.resolve(record)
             link = _resource_of(connection, record.resource_code, entity_id) if record.resource_code else None
         except RecordError as exc:
+            if isinstance(exc, UnknownOrganization):
+                report.unknown[organization_label(record)] += 1
             report.errors.append((record.where, str(exc)))
             continue
+        report.count_written(record, how)
         known = existing.get(record.name)
         rows.add(record, entity_id, link, known)
         if known:

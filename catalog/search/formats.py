@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from mimetypes import MimeTypes
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -30,7 +31,63 @@ _MEDIA_FORMATS = {
     "application/rdf+xml": "RDF",
     "application/msword": "DOC",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "DOCX",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PPTX",
+    "application/vnd.apache.parquet": "PARQUET",
+    "application/x-7z-compressed": "7Z",
+    "text/tab-separated-values": "TSV",
 }
+
+
+# Media types that say nothing about the content: browsers and tools send them for any file they cannot name.
+GENERIC_MEDIA_TYPES = frozenset(
+    {
+        "",
+        "application/octet-stream",
+        "binary/octet-stream",
+        "application/binary",
+        "application/unknown",
+        "application/download",
+        "application/force-download",
+        "application/x-download",
+    }
+)
+
+# File-name extensions of the formats open data comes in that Python's built-in table lacks; the rest come from it.
+_EXTENSION_MEDIA = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "geojson": "application/geo+json",
+    "jsonld": "application/ld+json",
+    "ttl": "text/turtle",
+    "rdf": "application/rdf+xml",
+    "parquet": "application/vnd.apache.parquet",
+    "7z": "application/x-7z-compressed",
+}
+# Only the table shipped with Python, never the machine's /etc/mime.types, so every host answers alike.
+_BUILT_IN_TYPES = MimeTypes(filenames=())
+
+
+def extension_of(name: str | None) -> str:
+    """The lower-case extension of a file name without its dot, or an empty string."""
+    stem, dot, extension = (name or "").rpartition(".")
+    return extension.lower() if dot and stem and extension.isalnum() else ""
+
+
+def media_type_for(declared: str, name: str | None) -> str:
+    """The declared media type, or when it is generic the one the file name's extension names."""
+    if declared not in GENERIC_MEDIA_TYPES:
+        return declared
+    extension = extension_of(name)
+    guessed = _EXTENSION_MEDIA.get(extension) or _BUILT_IN_TYPES.types_map[True].get(f".{extension}")
+    return guessed or declared or "application/octet-stream"
+
+
+def file_format(media_type: str, name: str | None) -> str | None:
+    """A stored file's format: from its media type, or from its extension when the media type is generic."""
+    if media_type in GENERIC_MEDIA_TYPES:
+        return normalise_format(extension_of(name)) or None
+    return normalise_format(media_type)
 
 
 def normalise_format(value: str | None) -> str | None:

@@ -35,9 +35,9 @@ def _with_default_threads(app: ASGIApp, threads: int) -> ASGIApp:
 
 
 @contextmanager
-def serving(app: ASGIApp, *, default_threads: int | None = None) -> Iterator[str]:
-    """Serve the app with uvicorn in a thread of this process; yields its base URL, stops it afterwards."""
-    port = free_port()
+def serving(app: ASGIApp, *, default_threads: int | None = None, port: int | None = None) -> Iterator[str]:
+    """Serve the app with uvicorn in a thread of this process (on `port`, or a free one); yields its base URL."""
+    port = port or free_port()
     target = app if default_threads is None else _with_default_threads(app, default_threads)
     server = uvicorn.Server(uvicorn.Config(target, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -21,7 +21,9 @@ from catalog.datasets.models import DatasetState
 from catalog.datasets.schemas import DatasetFields
 from catalog.interop.records import (
     CKAN_NAME,
+    GroupTally,
     ImportRecord,
+    Organization,
     RecordError,
     http_url,
     parse_date,
@@ -32,7 +34,7 @@ from catalog.interop.records import (
 )
 from catalog.search.formats import normalise_format
 from catalog.search.tokens import document_text
-from registry.enums import Openness, UpdateCycle
+from registry.enums import THEME_LABELS_ZH, Openness, UpdateCycle
 
 _FREQUENCIES = {
     "daily": UpdateCycle.daily,
@@ -53,6 +55,11 @@ _FREQUENCIES = {
 }
 
 
+THEMES_BY_LABEL = {label: theme.value for theme, label in THEME_LABELS_ZH.items()}
+# What DatasetFields allows: groups kept as keywords stop where the keywords would be refused.
+MAX_KEYWORDS = 50
+MAX_KEYWORD_LENGTH = 100
+
 # CKAN's package states and the catalog's.
 _STATES = {"active": DatasetState.published, "draft": DatasetState.draft, "deleted": DatasetState.withdrawn}
 
@@ -69,10 +76,12 @@ def ckan_record(package: dict[str, Any], where: str) -> ImportRecord:
     name = str(package.get("name") or "").strip().lower()
     if not CKAN_NAME.match(name):
         raise RecordError(f"name {name!r} is not a CKAN name (2-100 of a-z, 0-9, - and _)")
-    organization = package.get("organization") or {}
-    publisher = package.get("owner_org") or (organization.get("name") if isinstance(organization, dict) else None)
+    organization = _organization(package)
+    publisher = package.get("owner_org") or organization[0]
+    values = _fields(package, name, extras)
+    groups = _take_groups(package, values)
     try:
-        fields = DatasetFields.model_validate(_fields(package, name, extras))
+        fields = DatasetFields.model_validate(values)
     except ValidationError as exc:
         raise RecordError(validation_message(exc)) from exc
     record = ImportRecord(
@@ -86,8 +95,19 @@ def ckan_record(package: dict[str, Any], where: str) -> ImportRecord:
         issued_at=parse_time(package.get("metadata_created")),
         extras={k: v for k, v in extras.items() if isinstance(v, str | int | float | bool)},
         resource_code=str(extras["resource_code"]) if extras.get("resource_code") else None,
+        organization=organization,
+        groups=groups,
     )
     return without_control_characters(record)
+
+
+def _organization(package: dict[str, Any]) -> Organization:
+    """The CKAN name and the title of the package's organisation, as far as the package gives them."""
+    organization = package.get("organization")
+    if not isinstance(organization, dict):
+        return None, None
+    name, title = (str(organization.get(key) or "").strip() or None for key in ("name", "title"))
+    return name, title
 
 
 def _listed(package: dict[str, Any], name: str) -> list[Any]:
@@ -103,7 +123,6 @@ def _listed(package: dict[str, Any], name: str) -> list[Any]:
 def _fields(package: dict[str, Any], name: str, extras: dict[str, Any]) -> dict[str, Any]:
     """The catalog metadata a package describes, still to be validated."""
     keywords = [str(t.get("name")) for t in _listed(package, "tags") if isinstance(t, dict) and t.get("name")]
-    groups = [str(g.get("name")) for g in _listed(package, "groups") if isinstance(g, dict) and g.get("name")]
     themes_extra = extras.get("themes") or extras.get("theme") or ""
     if isinstance(themes_extra, str):
         themes_extra = [t for t in re.split(r"[,\s]+", themes_extra) if t]
@@ -115,7 +134,7 @@ def _fields(package: dict[str, Any], name: str, extras: dict[str, Any]) -> dict[
         "title_en": extras.get("title_en"),
         "description": package.get("notes") or "",
         "keywords": keywords,
-        "themes": themes_of([*groups, *themes_extra]),
+        "themes": themes_of(themes_extra if isinstance(themes_extra, list) else []),
         "licence": package.get("license_id") or None,
         "access": access,
         "temporal_start": parse_date(extras.get("temporal_start")),
@@ -125,6 +144,44 @@ def _fields(package: dict[str, Any], name: str, extras: dict[str, Any]) -> dict[
         # CKAN's url is often not a URL at all: only one that claims http(s) is taken (and must then be valid).
         "landing_page": http_url(package.get("url"), "url"),
     }
+
+
+def _theme_of_group(group: dict[str, Any]) -> str | None:
+    """The pdr theme a CKAN group is: by its name, or by its title in the themes' Chinese labels."""
+    named = themes_of([str(group.get("name") or "")])
+    if named:
+        return named[0]
+    title = str(group.get("title") or group.get("display_name") or "").strip()
+    return THEMES_BY_LABEL.get(title)
+
+
+def _take_groups(package: dict[str, Any], values: dict[str, Any]) -> GroupTally:
+    """Put the package's groups into the metadata: themes as themes, the others as keywords while they fit.
+
+    Returns how many became themes, how many were kept as keywords and how many were dropped.
+    """
+    themes: list[str] = values["themes"]
+    keywords: list[str] = values["keywords"]
+    as_themes = kept = dropped = 0
+    for group in _listed(package, "groups"):
+        if not isinstance(group, dict):
+            dropped += 1
+            continue
+        theme = _theme_of_group(group)
+        if theme is not None:
+            as_themes += 1
+            themes.extend([theme] if theme not in themes else [])
+            continue
+        # The title is what people search for; the name is what is left when there is none.
+        keyword = str(group.get("title") or group.get("display_name") or group.get("name") or "").strip()
+        if keyword in keywords:
+            kept += 1
+        elif keyword and len(keyword) <= MAX_KEYWORD_LENGTH and len(keywords) < MAX_KEYWORDS:
+            keywords.append(keyword)
+            kept += 1
+        else:
+            dropped += 1
+    return as_themes, kept, dropped
 
 
 def _distribution(resource: dict[str, Any]) -> dict[str, Any]:

@@ -12,10 +12,12 @@ from auth.caller import Caller
 from catalog.config import CatalogSettings
 from catalog.datasets.access import distribution, visible_dataset
 from catalog.datasets.index import sync_registry
-from catalog.datasets.models import Dataset
+from catalog.datasets.models import Dataset, DatasetDistribution, DatasetFile
 from catalog.datasets.query import SearchPage, search_datasets
-from catalog.datasets.schemas import DistributionPublic
+from catalog.datasets.schemas import DatasetPublic, DistributionPublic
 from catalog.datasets.views import present
+from catalog.exchange.downloads import downloadable
+from catalog.files.service import visible_files
 from catalog.interop.ckan.errors import CkanError, validation
 from catalog.interop.ckan.params import (
     FIELDS,
@@ -26,10 +28,19 @@ from catalog.interop.ckan.params import (
     parse_fq,
     required_param,
 )
-from catalog.interop.ckan.shapes import CKAN_VERSION, LICENCES, MAX_ROWS, organization_dict, package_dict, resource_dict
+from catalog.interop.ckan.shapes import (
+    CKAN_VERSION,
+    LICENCES,
+    MAX_ROWS,
+    file_resource_dict,
+    organization_dict,
+    package_dict,
+    resource_dict,
+)
 from catalog.search.query import SearchQuery
 from registry.enums import EntityStatus, Openness, Theme
 from registry.models import Entity
+from storage.exceptions import NotFound
 
 
 @dataclass
@@ -95,15 +106,21 @@ def package_search(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "count": page.count,
         "sort": sort_name,
-        "results": [package_dict(item) for item in items],
+        "results": packages(ctx, items),
         "facets": facets,
         "search_facets": search_facets,
     }
 
 
+def packages(ctx: Context, views: list[DatasetPublic]) -> list[dict[str, Any]]:
+    """Datasets the caller may see as CKAN packages, with the files the caller may see among their resources."""
+    files = visible_files(ctx.session, ctx.caller, {view.id: view.publisher.id for view in views})
+    return [package_dict(view, files.get(view.id, []), ctx.base_url) for view in views]
+
+
 def show_package(ctx: Context, dataset: Dataset) -> dict[str, Any]:
     """A dataset as package_show answers it."""
-    return package_dict(present(ctx.session, [dataset])[0])
+    return packages(ctx, present(ctx.session, [dataset]))[0]
 
 
 def package_show(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
@@ -182,10 +199,19 @@ def license_list(ctx: Context, data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def resource_show(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
-    """One resource (distribution link) by id."""
-    found = distribution(ctx.session, ctx.caller, required_param(data, "id"))
-    view = DistributionPublic.model_validate(found)
-    return resource_dict(view, found.dataset_id, 0)
+    """One resource by id: an uploaded file, as the download policy lets the caller see it, or a distribution link."""
+    key = required_param(data, "id")
+    if ctx.session.get(DatasetDistribution, key) is None:
+        file = ctx.session.get(DatasetFile, key)
+        if file is not None:
+            try:
+                found = downloadable(ctx.session, ctx.caller, file.dataset_id, file.id)
+            except NotFound as exc:
+                # Worded as for any unknown id: a file the caller may not see is not told apart from none.
+                raise NotFound("no such resource") from exc
+            return file_resource_dict(found.file, ctx.base_url, 0)
+    link = distribution(ctx.session, ctx.caller, key)
+    return resource_dict(DistributionPublic.model_validate(link), link.dataset_id, 0)
 
 
 def status_show(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:

@@ -1,17 +1,20 @@
 """pdr's records in CKAN's shapes: entities as organizations (named by entity id), datasets as packages (named by
-dataset name), distribution links as resources, themes as groups."""
+dataset name), uploaded files and distribution links as resources, themes as groups."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from catalog.datasets.models import DatasetFile
 from catalog.datasets.schemas import (
     DatasetPublic,
     DistributionPublic,
 )
+from catalog.search.formats import file_format
 from registry.enums import THEME_LABELS_ZH, Theme
 
 CKAN_VERSION = "2.10.4"
@@ -68,12 +71,39 @@ def resource_dict(d: DistributionPublic, package_id: str, position: int) -> dict
     }
 
 
+def content_url(base_url: str, dataset_id: str, file_id: str) -> str:
+    """Where a file is downloaded: the download endpoint, which enforces grants for conditional data."""
+    return f"{base_url.rstrip('/')}/api/v1/datasets/{dataset_id}/files/{file_id}/content"
+
+
+def file_resource_dict(f: DatasetFile, base_url: str, position: int) -> dict[str, Any]:
+    """An uploaded file as a CKAN resource: CKAN's ``upload`` resources are files the portal itself serves."""
+    return {
+        "id": f.id,
+        "package_id": f.dataset_id,
+        "url": content_url(base_url, f.dataset_id, f.id),
+        "name": f.name,
+        "format": file_format(f.media_type, f.name) or "",
+        "mimetype": f.media_type,
+        "size": f.size,
+        "hash": f"sha256:{f.sha256}",
+        "description": "",
+        "created": _ckan_time(f.created_at),
+        "last_modified": _ckan_time(f.created_at),
+        "position": position,
+        "state": "active",
+        "url_type": "upload",
+        "datastore_active": False,
+        "dataset_version": f.version,
+    }
+
+
 def _label(theme: str) -> str:
     return THEME_LABELS_ZH[Theme(theme)]
 
 
-def package_dict(d: DatasetPublic) -> dict[str, Any]:
-    """A dataset as a CKAN package."""
+def package_dict(d: DatasetPublic, files: Sequence[DatasetFile] = (), base_url: str = "") -> dict[str, Any]:
+    """A dataset as a CKAN package: its files (newest version first) and then its links are its resources."""
     state = {"published": "active", "draft": "draft", "withdrawn": "deleted"}[d.state]
     licence = next((x for x in LICENCES if x["id"] == d.licence), None)
     extras = {
@@ -103,8 +133,11 @@ def package_dict(d: DatasetPublic) -> dict[str, Any]:
         "organization": organization_dict(d.publisher.id, d.publisher.name, d.publisher.name_en),
         "tags": [{"name": k, "display_name": k, "state": "active"} for k in d.keywords],
         "groups": [{"name": t, "title": _label(t), "display_name": _label(t)} for t in d.themes],
-        "resources": [resource_dict(r, d.id, i) for i, r in enumerate(d.distributions)],
-        "num_resources": len(d.distributions),
+        "resources": [
+            *(file_resource_dict(f, base_url, i) for i, f in enumerate(files)),
+            *(resource_dict(r, d.id, len(files) + i) for i, r in enumerate(d.distributions)),
+        ],
+        "num_resources": len(files) + len(d.distributions),
         "num_tags": len(d.keywords),
         "metadata_created": _ckan_time(d.created_at),
         "metadata_modified": _ckan_time(d.modified_at),

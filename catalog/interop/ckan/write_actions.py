@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from sqlmodel import select
 
 from catalog.datasets.access import find_dataset, visible_dataset
+from catalog.datasets.models import Dataset, DatasetDistribution, DatasetFile
 from catalog.datasets.schemas import (
     DatasetCreate,
     DatasetUpdate,
@@ -63,13 +65,16 @@ def _package_fields(data: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _links(data: dict[str, Any]) -> list[DistributionCreate] | None:
+def _links(data: dict[str, Any], kept: frozenset[str] = frozenset()) -> list[DistributionCreate] | None:
+    """The links a package's resources describe, but for the resources (by id) that are to be left as they are."""
     if "resources" not in data:
         return None
     links = []
     for resource in _listed(data, "resources"):
         if not isinstance(resource, dict):
             raise validation("resources", "Each resource must be an object")
+        if resource.get("id") in kept:
+            continue
         links.append(
             _validated(
                 DistributionCreate,
@@ -105,6 +110,20 @@ def package_create(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return show_package(ctx, create_dataset(ctx.session, ctx.caller, body, publish=publish, links=links))
 
 
+def _kept(ctx: Context, dataset: Dataset) -> frozenset[str]:
+    """Resources an update leaves as they are: the files, and the links of older versions (only the newest's change).
+
+    A client that shows, edits and updates a package sends them all back; they must not come back as new links.
+    """
+    files = ctx.session.exec(select(DatasetFile.id).where(DatasetFile.dataset_id == dataset.id))
+    older_links = ctx.session.exec(
+        select(DatasetDistribution.id).where(
+            DatasetDistribution.dataset_id == dataset.id, DatasetDistribution.version != dataset.version
+        )
+    )
+    return frozenset([*files, *older_links])
+
+
 def package_update(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     """Replace a package's metadata (and its resources, when given)."""
     if ctx.caller.is_anonymous:
@@ -120,7 +139,7 @@ def package_update(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     if data.get("owner_org") and data["owner_org"] != current.entity_id:
         raise validation("owner_org", "moving a package to another organization is not supported")
     body = _validated(DatasetUpdate, fields)
-    dataset = update_dataset(ctx.session, ctx.caller, current.id, body, links=_links(data))
+    dataset = update_dataset(ctx.session, ctx.caller, current.id, body, links=_links(data, _kept(ctx, current)))
     if str(data.get("state") or "") == "active" and dataset.state == "draft":
         dataset = publish_dataset(ctx.session, ctx.caller, dataset.id)
     return show_package(ctx, dataset)

@@ -14,10 +14,15 @@ from typer.testing import CliRunner
 from catalog.cli import app as cli
 from catalog.interop import importer
 from catalog.interop.ckan import read as ckan_read
+from catalog.interop.org_map import read_org_map
 from catalog.interop.records import ImportRecord, RecordError
 from catalog.settings import Settings
+from registry.models import Entity
+from storage.db import session_scope
 from tests.support.catalog import SYSTEM, add_entities
-from tests.support.data import ckan_package
+from tests.support.data import ckan_package, new_uscc
+from tests.support.exchange import dataset_with_file
+from tests.support.registry import Provider
 
 TURTLE = """
 @prefix dcat: <http://www.w3.org/ns/dcat#> .
@@ -189,3 +194,101 @@ def test_a_large_import_refreshes_postgresql_statistics_as_it_grows(engine: Engi
             )
         ).scalar_one()
     assert analyzed >= 1000  # the planner saw the table after the doubling point, not as empty
+
+
+def _foreign(name: str, org_name: str, org_title: str, **overrides: object) -> dict[str, Any]:
+    """A package of another CKAN portal: its owner_org is that portal's UUID, its organisation a slug and a title."""
+    organization = {"id": f"uuid-of-{org_name}", "name": org_name, "title": org_title, "is_organization": True}
+    return ckan_package(name, f"uuid-of-{org_name}", organization=organization, **overrides)
+
+
+def _entity(engine: Engine, name: str, serial: int) -> tuple[str, str]:
+    """A verified entity of the given name; its id and USCC."""
+    with session_scope(engine) as session:
+        entity = Entity(name=name, kind="data_source", uscc=new_uscc(serial), region_code="440100", status="verified")
+        session.add(entity)
+        session.commit()
+        return entity.id, entity.uscc
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+GROUPS = [
+    {"name": "intelligent_vehicles", "title": "Vehicles"},
+    {"name": "welfare", "title": "公共服务"},
+    {"name": "transport", "title": "交通出行"},
+    {"name": "long", "title": "长" * 101},
+]
+
+
+def test_foreign_ckan_dump_with_org_map_titles_and_groups_as_keywords(
+    engine: Engine, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    environment_id, _ = _entity(engine, "广州市生态环境局", 601)
+    traffic_id, traffic_uscc = _entity(engine, "广州市交通运输局", 602)
+    source = _write_lines(
+        tmp_path / "foreign.jsonl",
+        [
+            _foreign("air-quality", "sthjj", "广州市生态环境局", groups=GROUPS),  # by title
+            _foreign("bus-lines", "jtj", "交通局", groups=[{"name": "transport", "title": "交通出行"}]),  # mapped
+            _foreign("metro", "gzmtr", "广州地铁"),  # mapped by its title
+            _foreign("weather", "qxj", "气象局"),  # unknown
+            _foreign("rain", "qxj", "气象局"),  # unknown
+        ],
+    )
+    org_map = tmp_path / "orgs.csv"
+    org_map.write_text(f"organization,entity\n# the traffic bureau\njtj,{traffic_uscc}\n广州地铁,{traffic_id}\n")
+    monkeypatch.setenv("PDR_DATABASE_URL", settings.db.database_url)
+    result = CliRunner().invoke(cli, ["catalog", "import", str(source), "--org-map", str(org_map), "--no-progress"])
+    assert result.exit_code == 1, result.output  # the unknown organisation's records failed
+    assert "created 3, updated 0, failed 2" in result.output
+    assert "2 records mapped by --org-map, 1 matched by title, 2 dropped for 1 unknown organizations" in result.output
+    assert "unknown 'qxj' (气象局): 2 records" in result.output
+    assert "groups: 3 taken as themes, 2 kept as keywords, 1 dropped" in result.output
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT name, entity_id, keywords, themes FROM dataset ORDER BY name")).all()
+    # SQLite gives JSON columns back as text to a plain SELECT, PostgreSQL as lists.
+    found = {name: (entity_id, *(_json(keywords), _json(themes))) for name, entity_id, keywords, themes in rows}
+    assert found["air-quality"][0] == environment_id
+    assert found["air-quality"][1] == ["停车场", "交通", "交通出行"]
+    assert found["air-quality"][2] == ["intelligent_vehicles", "public_services"]
+    assert found["bus-lines"][0] == found["metro"][0] == traffic_id
+    assert "交通出行" in found["bus-lines"][1]
+
+
+def test_org_map_in_json_and_an_entry_naming_no_entity(engine: Engine, tmp_path: Path) -> None:
+    entity_id, _ = _entity(engine, "广州市交通运输局", 603)
+    source = _write_lines(tmp_path / "d.jsonl", [_foreign("bus", "JTJ", "交通局")])
+    good = tmp_path / "orgs.json"
+    good.write_text(json.dumps({" jtj ": entity_id}), encoding="utf-8")  # compared without case and spaces
+    report = importer.import_file(engine, source, caller=SYSTEM, org_map=read_org_map(good), progress=False)
+    assert (report.created, report.mapped, report.errors) == (1, 1, [])
+    unknown_target = tmp_path / "bad.json"
+    unknown_target.write_text(json.dumps({"jtj": "91440100MA59XXXXXX"}), encoding="utf-8")
+    with pytest.raises(RecordError, match="91440100MA59XXXXXX"):
+        importer.import_file(engine, source, caller=SYSTEM, org_map=read_org_map(unknown_target), progress=False)
+    assert _count(engine, "dataset") == 1  # the refused run wrote nothing
+
+
+def test_an_entity_name_several_entities_share_matches_none(engine: Engine, tmp_path: Path) -> None:
+    _entity(engine, "区数据局", 604)
+    _entity(engine, "区数据局", 605)
+    source = _write_lines(tmp_path / "d.jsonl", [_foreign("shared", "qsjj", "区数据局")])
+    report = importer.import_file(engine, source, caller=SYSTEM, progress=False)
+    assert report.created == 0 and "--org-map" in report.errors[0][1]
+
+
+def test_a_dump_imported_back_keeps_files_as_files(
+    client: TestClient, engine: Engine, provider: Provider, tmp_path: Path
+) -> None:
+    dataset_id, file_id = dataset_with_file(client, provider, "unconditional")
+    package = client.get("/api/3/action/package_show", params={"id": dataset_id}).json()["result"]
+    assert [r["id"] for r in package["resources"]] == [file_id]
+    changed = {**package, "title": "充电桩（修订）"}
+    report = importer.import_file(engine, _write_lines(tmp_path / "d.jsonl", [changed]), caller=SYSTEM, progress=False)
+    assert (report.updated, report.errors) == (1, [])
+    assert _count(engine, "dataset_distribution") == 0
+    again = client.get("/api/3/action/package_show", params={"id": dataset_id}).json()["result"]
+    assert again["title"] == "充电桩（修订）" and [r["id"] for r in again["resources"]] == [file_id]
