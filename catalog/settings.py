@@ -7,15 +7,17 @@ import math
 from collections import Counter
 from enum import StrEnum
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from auth.config import AuthSettings
 from catalog.config import CatalogSettings
 from registry.config import RegistrySettings
+from registry.context import DEFAULT_ISSUER_NAME, IssuerName
 from registry.keys import KeyRing, log_origin
 from storage.config import StorageSettings
 from storage.db import DatabaseSettings
+from storage.inputs import control_character, control_message
 
 
 class Environment(StrEnum):
@@ -73,12 +75,30 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     key_passphrase: SecretStr | None = None
     max_request_body_bytes: int = 1024 * 1024
+    # The issuing body that newly issued certificates name (the credential's issuer, the PDF, the verify page).
+    issuer_name: str = Field(default=DEFAULT_ISSUER_NAME.zh, min_length=1, max_length=60)
+    issuer_name_en: str = Field(default=DEFAULT_ISSUER_NAME.en, min_length=1, max_length=120)
 
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     objects: StorageSettings = Field(default_factory=StorageSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+
+    @field_validator("issuer_name", "issuer_name_en")
+    @classmethod
+    def _printable_name(cls, value: str) -> str:
+        """A name printed on certificates: trimmed, not blank, without control characters."""
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        if bad := control_character(value):
+            raise ValueError(control_message(bad))
+        return value
+
+    def issuer(self) -> IssuerName:
+        """The name newly issued certificates give their issuing body, in Chinese and English."""
+        return IssuerName(zh=self.issuer_name, en=self.issuer_name_en)
 
     @property
     def log_origin(self) -> str:

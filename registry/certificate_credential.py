@@ -13,6 +13,7 @@ from typing import Any
 
 from registry import log, status_list
 from registry.codes import parse_certificate_number
+from registry.context import IssuerName
 from registry.enums import SubjectType
 from registry.models import Certificate
 
@@ -31,6 +32,8 @@ RIGHTS: dict[str, tuple[str, str]] = {
     "processing_use": ("数据加工使用权", "Data processing and use right"),
     "product_operating": ("数据产品经营权", "Data product operating right"),
 }
+# The languages of the issuer's name in a credential: Chinese as used in mainland China, and English.
+ISSUER_NAME_LANGUAGES = ("zh-CN", "en")
 SUBJECT_TYPES = {SubjectType.resource: "DataResource", SubjectType.product: "DataProduct"}
 
 
@@ -94,6 +97,50 @@ def parse_rfc3339(value: object) -> datetime:
     return moment
 
 
+def issuer_object(did: str, name: IssuerName) -> dict[str, Any]:
+    """A credential's issuer: its DID, and its name in Chinese and English as VC 2.0 language value objects."""
+    return {
+        "id": did,
+        "name": [
+            {"@value": name.zh, "@language": ISSUER_NAME_LANGUAGES[0]},
+            {"@value": name.en, "@language": ISSUER_NAME_LANGUAGES[1]},
+        ],
+    }
+
+
+def issuer_id(credential: dict[str, Any]) -> str:
+    """The issuer's DID, whether the credential names its issuer by a URL or by an object; ValueError otherwise."""
+    issuer = credential.get("issuer")
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    if not isinstance(issuer, str) or not issuer:
+        raise ValueError("the credential's issuer is neither a URL nor an object with an id")
+    return issuer
+
+
+def _language_values(name: object) -> list[tuple[str, str]]:
+    """(language, text) of a VC 2.0 name: a string, a language value object, or a list of either."""
+    values = []
+    for value in name if isinstance(name, list) else [name]:
+        if isinstance(value, str):
+            values.append(("", value))
+        elif isinstance(value, dict) and isinstance(value.get("@value"), str):
+            language = value.get("@language")
+            values.append((language.lower() if isinstance(language, str) else "", value["@value"]))
+    return values
+
+
+def issuer_names(credential: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The issuer's Chinese and English names as the credential records them; None where it records none."""
+    issuer = credential.get("issuer")
+    values = _language_values(issuer.get("name") if isinstance(issuer, dict) else None)
+    chinese = next((text for language, text in values if language.split("-")[0] == "zh"), None)
+    english = next((text for language, text in values if language.split("-")[0] == "en"), None)
+    # A name without a language is taken for the Chinese one, the registry's own language.
+    untagged = next((text for language, text in values if not language), None)
+    return chinese or untagged, english
+
+
 def issued_event(credential: dict[str, Any]) -> log.Event:
     """The ``certificate.issued`` event of a signed credential, rebuilt from the credential alone."""
     number = number_of(credential)
@@ -109,7 +156,7 @@ def issued_event(credential: dict[str, Any]) -> log.Event:
         "subject_type": subject_type,
         "subject_id": data_id[len(prefix) :],
         "holder_uscc": str(subject["uscc"]),
-        "issuer": str(credential["issuer"]),
+        "issuer": issuer_id(credential),
         "credential_sha256": status_list.sha256_jcs(credential),
     }
     return log.Event(kind=ISSUED, subject=f"certificate:{number}", body=body, at=parse_rfc3339(credential["validFrom"]))

@@ -16,7 +16,7 @@ from fpdf import FPDF
 from fpdf.enums import Align, WrapMode, XPos, YPos
 from noto_cjk_sans_otc import FONT_PATH  # type: ignore[import-untyped]
 
-from registry.certificate_credential import EXPIRED, REVOKED_STATUS, describe_rights
+from registry.certificate_credential import EXPIRED, REVOKED_STATUS, describe_rights, issuer_id, issuer_names
 from registry.deadlines import china_date
 from registry.models import Certificate
 
@@ -28,6 +28,8 @@ ACCENT = (153, 27, 27)
 MUTED = (100, 116, 139)
 # The table of fields ends above the issuer block and the QR code.
 TABLE_BOTTOM = 210.0
+# The issuer block's width, left of the QR code.
+ISSUER_WIDTH = 125.0
 TRUNCATED = "……（全文见核验页 full text on the verification page）"
 
 
@@ -182,22 +184,31 @@ def _qr_code(pdf: FPDF, verify_url: str) -> None:
     pdf.cell(qr_size + 12, 4, "扫码核验 Scan to verify", align=Align.C)
 
 
+def _one_line(pdf: FPDF, text: str, size: float, width: float = ISSUER_WIDTH) -> None:
+    """One line of text at the largest size up to `size` at which it fits the width, then the next line."""
+    pdf.set_font(FONT_FAMILY, size=size)
+    while size > 5.0 and pdf.get_string_width(text) > width:
+        size -= 0.5
+        pdf.set_font(FONT_FAMILY, size=size)
+    pdf.cell(width, size * 0.6 + 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
 def _issuer(pdf: FPDF, certificate: Certificate, verify_url: str) -> None:
     """The issuing body and the cryptographic details: signature, log entry, digest and verification URL."""
+    # The name the credential was signed with: a later change of the setting does not rewrite issued certificates.
+    chinese, english = issuer_names(certificate.credential)
     pdf.set_text_color(*INK)
-    pdf.set_font(FONT_FAMILY, size=11)
     pdf.set_xy(20, 216)
-    pdf.cell(125, 7, "发证机构：公共数据登记机构", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _one_line(pdf, f"发证机构：{chinese or '（凭证未载明名称）'}", 11.0)
     pdf.set_x(20)
-    pdf.set_font(FONT_FAMILY, size=8.5)
-    pdf.cell(125, 5, "Issued by the public data registry", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _one_line(pdf, f"Issued by {english or '(not named in the credential)'}", 8.5)
     pdf.set_text_color(*MUTED)
     pdf.set_font(FONT_FAMILY, size=6.5)
     details = (
         f"本证书为带 eddsa-jcs-2022 签名的 W3C 可验证凭证，签发事件记录于透明日志第 {certificate.log_index} 条。\n"
         f"A W3C Verifiable Credential signed with eddsa-jcs-2022; its issuance is entry {certificate.log_index} "
         f"of the registry's transparency log.\n"
-        f"Issuer: {certificate.credential.get('issuer', '')}\n"
+        f"Issuer: {issuer_id(certificate.credential)}\n"
         f"SHA-256 (RFC 8785): {certificate.credential_sha256}\n"
         f"{verify_url}"
     )

@@ -34,12 +34,13 @@ from registry.certificate_credential import (
     context_url,
     holder_and_subject,
     issued_event,
+    issuer_object,
     rfc3339,
     status_of,
 )
 from registry.codes import make_certificate_number, parse_certificate_number
 from registry.config import RegistrySettings
-from registry.context import keyring_of
+from registry.context import issuer_name_of, keyring_of
 from registry.counters import next_value
 from registry.credentials import did_key_verification_method, sign_credential
 from registry.deadlines import china_date, china_midnight_utc
@@ -227,7 +228,7 @@ def _terms(session: Session, settings: RegistrySettings, data: CertificateReques
     return _Terms(target, number, rights, data.scope.strip(), now, valid_until)
 
 
-def _unsigned_credential(terms: _Terms, slot: Allocation, issuer: str, base_url: str) -> dict[str, Any]:
+def _unsigned_credential(terms: _Terms, slot: Allocation, issuer: dict[str, Any], base_url: str) -> dict[str, Any]:
     return {
         "@context": [status_list.VC_V2_CONTEXT, context_url(base_url)],
         "id": certificate_id(terms.number),
@@ -258,7 +259,8 @@ def issue(
     terms = _terms(session, settings, data)
     slot = status_list.allocate(session, base_url)
     key, private_key = keyring_of(session).signer(session, ISSUER)
-    unsigned = _unsigned_credential(terms, slot, key.name, base_url)
+    # The name as set now; credentials issued earlier keep the name they were signed with.
+    unsigned = _unsigned_credential(terms, slot, issuer_object(key.name, issuer_name_of(session)), base_url)
     credential = sign_credential(
         unsigned, private_key, did_key_verification_method(public_key_of(key)), terms.valid_from
     )

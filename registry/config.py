@@ -24,3 +24,5 @@ class RegistrySettings(BaseSettings):
     log_origin: str | None = Field(default=None, pattern=r"^[^\s+—]+$")
     # Certificates are valid this long unless the authorisation behind them ends earlier.
     certificate_validity_years: int = Field(default=3, ge=1, le=30)
+    # Objections without an account, per client address and hour: anyone may object, nobody may flood the staff.
+    anonymous_objections_per_hour: int = Field(default=5, ge=1, le=1000)

@@ -29,7 +29,7 @@ class KeysMissing(ServiceUnavailable):
     """The registry cannot sign because its keys were never created."""
 
     def __init__(self, purpose: str) -> None:
-        super().__init__(f"the registry has no {purpose} key yet; an operator must run `pdr keys init`")
+        super().__init__(f"the registry has no {purpose} key yet; an operator must run `pdr init`")
 
 
 class KeyLocked(ServiceUnavailable):

@@ -177,11 +177,17 @@ class RegistrationStep(SQLModel, table=True):
 
 
 class Objection(SQLModel, table=True):
-    """An objection filed during a registration's public notice."""
+    """An objection filed during a registration's public notice, by an account or by anyone with a name and contact."""
+
+    __table_args__ = (Index("ix_objection_filed_from_filed_at", "filed_from", "filed_at"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=26)
     registration_id: str = Field(foreign_key="registration.id", index=True, max_length=26)
-    filed_by: str = Field(foreign_key="account.id", max_length=26)
+    filed_by: str | None = Field(default=None, foreign_key="account.id", max_length=26)
+    objector_name: str | None = Field(default=None, max_length=200)
+    objector_contact: str | None = Field(default=None, max_length=200)
+    # The client address of an objection without an account, for the rate limit; shown to staff only.
+    filed_from: str | None = Field(default=None, max_length=64)
     reason: str = Field(max_length=4000)
     state: str = Field(default="open", max_length=16)
     resolution: str | None = Field(default=None, max_length=2000)

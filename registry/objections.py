@@ -1,13 +1,18 @@
-"""Objections to a registration in public notice: filed by anyone signed in, decided by the registry's staff.
+"""Objections to a registration in public notice: filed by anyone, decided by the registry's staff.
 
 An objection filed during the notice holds the registration in ``objection`` until every objection is
 decided: one upheld refuses the registration, and once all are dismissed the notice goes on (completing at
-once if it has ended meanwhile).
+once if it has ended meanwhile). Without an account an objector gives a name and a contact, which only the
+staff see, and may file only so many objections an hour from one address.
 """
 
 from __future__ import annotations
 
-from sqlmodel import Session
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from auth.caller import Caller
 from registry.access import may_read_private
@@ -16,18 +21,20 @@ from registry.config import RegistrySettings
 from registry.deadlines import china_date
 from registry.enums import ObjectionState, RegistrationState
 from registry.models import Objection, Registration
-from registry.registrations import visible_registration
+from registry.registrations import objections, visible_registration
+from registry.schemas import ObjectionCreate, ObjectionPublic
 from registry.workflow import check_step, log_step, transition
 from storage.db import now_of
-from storage.exceptions import Conflict, FieldProblem, InvalidInput, NotFound
+from storage.exceptions import Conflict, FieldProblem, InvalidInput, NotFound, TooManyRequests
 
 S = RegistrationState
 
 
 def file_objection(
-    session: Session, caller: Caller, settings: RegistrySettings, registration_id: str, reason: str
+    session: Session, caller: Caller, settings: RegistrySettings, registration_id: str, body: ObjectionCreate
 ) -> Objection:
-    """Any signed-in account objects to a registration while its notice runs."""
+    """Anyone objects to a registration while its notice runs; without an account, with a name and contact."""
+    objection = _new_objection(caller, body)
     now = now_of(session)
     today = china_date(now)
     registration = session.get(Registration, registration_id)
@@ -44,8 +51,9 @@ def file_objection(
             f"objections are accepted only during the public notice ({when}); today is {today}",
             errors=[FieldProblem("notice_ends_on", f"the notice runs {when}")],
         )
-    assert caller.account_id is not None
-    objection = Objection(registration_id=registration.id, filed_by=caller.account_id, reason=reason, filed_at=now)
+    if objection.filed_by is None:
+        _check_anonymous_rate(session, settings, objection.filed_from, now)
+    objection.registration_id, objection.filed_at = registration.id, now
     session.add(objection)
     session.flush()
     if registration.state == S.notice:
@@ -101,3 +109,57 @@ def resolve_objection(
         complete_if_due(session, settings, registration)
     session.commit()
     return registration
+
+
+def _new_objection(caller: Caller, body: ObjectionCreate) -> Objection:
+    """The objection's row before it is placed: an account's, or an anonymous one with its name and contact."""
+    objection = Objection(
+        registration_id="", reason=body.reason, objector_name=body.name, objector_contact=body.contact
+    )
+    if not caller.is_anonymous:
+        objection.filed_by = caller.account_id
+        return objection
+    missing = [FieldProblem(f, "required without an account") for f in ("name", "contact") if not getattr(body, f)]
+    if missing:
+        raise InvalidInput("an objection without an account needs the objector's name and contact", errors=missing)
+    objection.filed_from = (caller.client_addr or "-")[:64]
+    return objection
+
+
+def _check_anonymous_rate(session: Session, settings: RegistrySettings, address: str | None, now: datetime) -> None:
+    """Refuse an anonymous objection past the hourly limit of its address, saying when the next one may come."""
+    since = now - timedelta(hours=1)
+    count, oldest = session.exec(
+        select(func.count(), func.min(Objection.filed_at)).where(
+            col(Objection.filed_by).is_(None), Objection.filed_from == address, col(Objection.filed_at) > since
+        )
+    ).one()
+    limit = settings.anonymous_objections_per_hour
+    if count >= limit:
+        wait = max(1, math.ceil((oldest - since).total_seconds()))
+        raise TooManyRequests(
+            f"at most {limit} objections an hour may be filed without an account from one address; sign in, "
+            f"or try again in {wait} seconds",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+def present(objection: Objection, *, reveal: bool) -> ObjectionPublic:
+    """An objection as the API shows it; who filed it only when `reveal` (the staff, or the objector's receipt)."""
+    fields = ("id", "registration_id", "reason", "state", "resolution", "filed_at", "resolved_at")
+    shown = ObjectionPublic.model_validate(
+        {name: getattr(objection, name) for name in fields} | {"anonymous": objection.filed_by is None}
+    )
+    if reveal:
+        shown.filed_by = objection.filed_by
+        shown.objector_name, shown.objector_contact = objection.objector_name, objection.objector_contact
+    return shown
+
+
+def shown_objections(session: Session, caller: Caller, registration_id: str) -> list[ObjectionPublic]:
+    """The objections to a registration the caller may see: all for the staff, else those filed with an account."""
+    return [
+        present(objection, reveal=caller.is_staff)
+        for objection in objections(session, registration_id)
+        if caller.is_staff or objection.filed_by is not None
+    ]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, status
 from sqlmodel import Session
 
 from auth.caller import Caller
-from auth.dependencies import Cursor, DbSession, Limit, SignedIn, Staff
+from auth.dependencies import AnyCaller, Cursor, DbSession, Limit, SignedIn, Staff
 from registry import holidays, notices, objections, registrations, workflow
 from registry.dependencies import RegistryConfig
 from registry.enums import RegistrationState
@@ -43,9 +43,7 @@ def registration_view(
     view.allowed_actions = workflow.steps_allowed_for(caller, registration)
     if full:
         view.history = [StepPublic.model_validate(s) for s in registrations.history(session, registration.id)]
-        view.objections = [
-            ObjectionPublic.model_validate(o) for o in registrations.objections(session, registration.id)
-        ]
+        view.objections = objections.shown_objections(session, caller, registration.id)
     return view
 
 
@@ -97,11 +95,11 @@ def read_registration(
 
 @router.post("/registrations/{registration_id}/objections", response_model=ObjectionPublic, status_code=201)
 def file_objection(
-    registration_id: str, body: ObjectionCreate, caller: SignedIn, session: DbSession, settings: RegistryConfig
+    registration_id: str, body: ObjectionCreate, caller: AnyCaller, session: DbSession, settings: RegistryConfig
 ) -> ObjectionPublic:
-    """Object to a registration during its public notice."""
-    objection = objections.file_objection(session, caller, settings, registration_id, body.reason)
-    return ObjectionPublic.model_validate(objection)
+    """Object to a registration during its public notice: signed in, or anyone with a name and contact."""
+    objection = objections.file_objection(session, caller, settings, registration_id, body)
+    return objections.present(objection, reveal=True)
 
 
 @router.post("/registrations/{registration_id}/resolve-objection", response_model=RegistrationPublic)

@@ -310,9 +310,11 @@ class ObjectionResolution(_Strict):
 
 
 class ObjectionCreate(_Strict):
-    """An objection to a registration in public notice."""
+    """An objection to a registration in public notice; without an account, the objector's name and contact."""
 
     reason: str = Field(min_length=1, max_length=4000)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    contact: str | None = Field(default=None, min_length=3, max_length=200, description="a telephone number or e-mail")
 
 
 class ObjectionPublic(BaseModel):
@@ -327,6 +329,11 @@ class ObjectionPublic(BaseModel):
     resolution: str | None
     filed_at: datetime
     resolved_at: datetime | None
+    anonymous: bool = Field(description="filed without an account")
+    # Who objected: for the registry's staff (and the objector's own receipt) only, otherwise null.
+    filed_by: str | None = None
+    objector_name: str | None = None
+    objector_contact: str | None = None
 
 
 class StepPublic(BaseModel):

@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Session
 
 from registry import certificates, status_list
-from registry.certificate_credential import holder_and_subject, rfc3339, status_of
+from registry.certificate_credential import holder_and_subject, issuer_id, issuer_names, rfc3339, status_of
 from registry.models import Certificate
 from registry.verifier import Report, Trust, TrustSettings, trust_document, verify_bundle
 from storage.db import now_of
@@ -33,6 +33,8 @@ def verification(session: Session, settings: TrustSettings, certificate: Certifi
     base_url = settings.base_url.rstrip("/")
     report = verify_issued(session, settings, certificate, now)
     holder, data = holder_and_subject(certificate)
+    # The name the credential was signed with, never the current setting: a signed credential does not change.
+    issuer_zh, issuer_en = issuer_names(certificate.credential)
     return {
         "number": certificate.number,
         "status": status_of(certificate, now),
@@ -48,8 +50,12 @@ def verification(session: Session, settings: TrustSettings, certificate: Certifi
         "scope": certificate.scope,
         "valid_from": rfc3339(certificate.valid_from),
         "valid_until": rfc3339(certificate.valid_until),
+        "issued_at": rfc3339(certificate.valid_from),
         "revoked_at": rfc3339(certificate.revoked_at) if certificate.revoked_at else None,
-        "issuer": certificate.credential.get("issuer"),
+        "revoked_reason": certificate.revoked_reason,
+        "issuer": issuer_id(certificate.credential),
+        "issuer_name": issuer_zh,
+        "issuer_name_en": issuer_en,
         "signature_ok": report.passed("credential proof"),
         "checkpoint_ok": report.passed("checkpoint"),
         "log_inclusion_ok": report.passed("log inclusion"),

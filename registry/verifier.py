@@ -7,7 +7,9 @@ issuer DIDs and the status list URL. With it alone (no network) a bundle is chec
 2. the checkpoint's signature by the log key, for the trusted origin;
 3. the inclusion of the ``certificate.issued`` leaf, rebuilt from the credential, under that checkpoint;
 4. the validity period at the time asked about;
-5. optionally revocation, from a status list credential (a file, or fetched when online is allowed).
+5. revocation, from the signed status list the credential names: fetched over HTTP(S) by default, or read from a
+   file. It fails closed: a list that cannot be fetched fails the check; only ``--offline`` leaves it unchecked,
+   and says so with an exit code of its own.
 
 Each check is reported; one that depends on a failed one is reported as skipped.
 """
@@ -17,8 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any, Protocol
 
 import httpx
@@ -30,6 +31,8 @@ from registry.certificate_credential import (
     CERTIFICATE_TYPE,
     REVOKED_STATUS,
     issued_event,
+    issuer_id,
+    issuer_names,
     number_of,
     parse_rfc3339,
     rfc3339,
@@ -45,6 +48,13 @@ MAX_STATUS_LIST_BYTES = 8 * 1024 * 1024
 FETCH_TIMEOUT_SECONDS = 10.0
 
 StatusListFetcher = Callable[[str], dict[str, Any]]
+
+# `pdr verify`'s exit codes, as its help and the README list them.
+EXIT_VERIFIED = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_REVOCATION_NOT_CHECKED = 3
+EXIT_STATUS_LIST_UNAVAILABLE = 4
 
 
 class TrustSettings(Protocol):
@@ -63,6 +73,14 @@ class TrustSettings(Protocol):
 
 class VerificationFailed(Exception):
     """One check failed; the message says why."""
+
+
+class StatusListUnavailable(VerificationFailed):
+    """The status list could not be had, so revocation is unknown: the check fails closed."""
+
+
+class NotChecked(Exception):
+    """A check was deliberately not run; the message says so."""
 
 
 class BadInput(ValueError):
@@ -103,6 +121,8 @@ class Check:
     name: str
     ok: bool | None
     detail: str
+    # A failure because something could not be reached, rather than because something is wrong.
+    unavailable: bool = False
 
 
 @dataclass
@@ -119,9 +139,16 @@ class Report:
         return all(check.ok is not False for check in self.checks)
 
     @property
-    def first_failure(self) -> Check | None:
-        """The first check that failed."""
-        return next((check for check in self.checks if check.ok is False), None)
+    def exit_code(self) -> int:
+        """`pdr verify`'s exit code: a failed check first, then an unreachable status list, then an unrun check."""
+        failures = [check for check in self.checks if check.ok is False]
+        if any(not check.unavailable for check in failures):
+            return EXIT_FAILED
+        if failures:
+            return EXIT_STATUS_LIST_UNAVAILABLE
+        if any(check.ok is None for check in self.checks):
+            return EXIT_REVOCATION_NOT_CHECKED
+        return EXIT_VERIFIED
 
     def passed(self, name: str) -> bool:
         """Whether the named check ran and passed."""
@@ -175,12 +202,16 @@ def _check_credential(credential: dict[str, Any], trust: Trust) -> str:
     types = credential.get("type")
     if not isinstance(types, list) or not {"VerifiableCredential", CERTIFICATE_TYPE} <= set(types):
         raise VerificationFailed(f"the credential is not a {CERTIFICATE_TYPE}")
-    issuer = credential.get("issuer")
-    if not isinstance(issuer, str) or issuer not in trust.issuer_dids:
+    try:
+        issuer = issuer_id(credential)
+    except ValueError as exc:
+        raise VerificationFailed(str(exc)) from None
+    if issuer not in trust.issuer_dids:
         raise VerificationFailed(f"the issuer {issuer!r} is not among the trusted issuer DIDs")
     if not verify_credential(credential, _trusted_resolver(trust, issuer)):
         raise VerificationFailed("the eddsa-jcs-2022 proof does not verify with the issuer's key")
-    return f"eddsa-jcs-2022 proof by {issuer}"
+    named = " / ".join(name for name in issuer_names(credential) if name)
+    return f"eddsa-jcs-2022 proof by {named} ({issuer})" if named else f"eddsa-jcs-2022 proof by {issuer}"
 
 
 def _check_checkpoint(text: str, trust: Trust) -> tuple[TlogProof, Checkpoint]:
@@ -238,10 +269,15 @@ def _status_entry(credential: dict[str, Any]) -> tuple[str, int]:
     raise VerificationFailed("the credential has no revocation status entry")
 
 
-def _check_revocation(credential: dict[str, Any], trust: Trust, status: dict[str, Any], at: datetime) -> str:
+def _trusted_status_entry(credential: dict[str, Any], trust: Trust) -> tuple[str, int]:
     url, index = _status_entry(credential)
     if trust.status_list_url is not None and url != trust.status_list_url:
         raise VerificationFailed(f"the status list {url} is not the trusted {trust.status_list_url}")
+    return url, index
+
+
+def _check_revocation(credential: dict[str, Any], trust: Trust, status: dict[str, Any], at: datetime) -> str:
+    url, index = _trusted_status_entry(credential, trust)
     if status.get("id") != url:
         raise VerificationFailed(f"the status list given is {status.get('id')!r}, not {url}")
     types = status.get("type")
@@ -271,25 +307,41 @@ def _check_revocation(credential: dict[str, Any], trust: Trust, status: dict[str
     return f"not revoked (bit {index} of the status list issued {status.get('validFrom')})"
 
 
+def _download(url: str, unknown: str) -> bytes:
+    """The body of a 200 answer, read no further than the largest list; StatusListUnavailable otherwise."""
+    body = bytearray()
+    try:
+        with (
+            httpx.Client(timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False) as client,
+            client.stream("GET", url, headers={"Accept": "application/json"}) as response,
+        ):
+            if response.status_code != 200:
+                raise StatusListUnavailable(
+                    f"fetching the status list from {url} gave HTTP {response.status_code}, {unknown}"
+                )
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_STATUS_LIST_BYTES:
+                    raise StatusListUnavailable(f"the status list from {url} is too large, {unknown}")
+    except httpx.HTTPError as exc:
+        raise StatusListUnavailable(
+            f"cannot fetch the status list from {url} ({type(exc).__name__}), {unknown}"
+        ) from None
+    return bytes(body)
+
+
 def fetch_status_list(url: str) -> dict[str, Any]:
-    """Fetch a status list credential over HTTP(S); VerificationFailed when it cannot be had."""
+    """Fetch a status list credential over HTTP(S); StatusListUnavailable when it cannot be had."""
     if not url.startswith(("https://", "http://")):
         raise VerificationFailed(f"will not fetch a status list from {url!r}")
+    unknown = "so whether the certificate is revoked is unknown"
+    content = _download(url, unknown)
     try:
-        with httpx.Client(timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False) as client:
-            response = client.get(url, headers={"Accept": "application/json"})
-    except httpx.HTTPError as exc:
-        raise VerificationFailed(f"cannot fetch the status list from {url}: {type(exc).__name__}") from None
-    if response.status_code != 200:
-        raise VerificationFailed(f"fetching the status list from {url} gave HTTP {response.status_code}")
-    if len(response.content) > MAX_STATUS_LIST_BYTES:
-        raise VerificationFailed("the status list is too large")
-    try:
-        document = json.loads(response.content)
+        document = json.loads(content)
     except ValueError:
-        raise VerificationFailed("the status list fetched is not JSON") from None
+        raise StatusListUnavailable(f"the status list from {url} is not JSON, {unknown}") from None
     if not isinstance(document, dict):
-        raise VerificationFailed("the status list fetched is not a JSON object")
+        raise StatusListUnavailable(f"the status list from {url} is not a JSON object, {unknown}")
     return document
 
 
@@ -297,8 +349,14 @@ def _run(report: Report, name: str, check: Callable[[], str]) -> bool:
     """Run one check into the report; whether it passed."""
     try:
         report.checks.append(Check(name, True, check()))
+    except StatusListUnavailable as exc:
+        report.checks.append(Check(name, False, str(exc), unavailable=True))
+        return False
     except VerificationFailed as exc:
         report.checks.append(Check(name, False, str(exc)))
+        return False
+    except NotChecked as exc:
+        report.checks.append(Check(name, None, str(exc)))
         return False
     return True
 
@@ -334,11 +392,12 @@ def _check_status(
     if bundle.get("status") == REVOKED_STATUS:
         # An unsigned claim, but a registry saying "revoked" can only make us refuse, never accept.
         raise VerificationFailed("the registry reports the certificate revoked")
+    url, _ = _trusted_status_entry(credential, trust)
     status = status_list_credential
     if status is None and fetch is not None:
-        status = fetch(_status_entry(credential)[0])
+        status = fetch(url)
     if status is None:
-        return "not checked (give --status-list FILE, or allow --online)"
+        raise NotChecked(f"NOT checked: the status list {url} was not fetched (--offline)")
     return _check_revocation(credential, trust, status, at)
 
 
@@ -367,18 +426,6 @@ def verify_bundle(
     return report
 
 
-# ---------------------------------------------------------------- the command line
-
-
-def _read_json(path: Path, what: str) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BadInput(f"cannot read the {what} {path}: {exc.strerror}") from None
-    except ValueError:
-        raise BadInput(f"the {what} {path} is not JSON") from None
-
-
 def parse_at(text: str | None, now: datetime) -> datetime:
     """The moment to judge validity at: an RFC 3339 time, or now when none is given."""
     if text is None:
@@ -387,38 +434,3 @@ def parse_at(text: str | None, now: datetime) -> datetime:
         return parse_rfc3339(text)
     except ValueError:
         raise BadInput(f"--at must be an RFC 3339 time with a zone, e.g. 2026-11-23T08:00:00Z, not {text!r}") from None
-
-
-def run_cli(
-    bundle_path: Path,
-    trust_path: Path,
-    status_list_path: Path | None,
-    online: bool,
-    at_text: str | None,
-    echo: Callable[[str], None],
-) -> int:
-    """`pdr verify`: print each check; 0 when all pass, 1 naming the first failure, 2 on unreadable input."""
-    try:
-        bundle = _read_json(bundle_path, "bundle")
-        trust = Trust.from_document(_read_json(trust_path, "trust file"))
-        status = _read_json(status_list_path, "status list") if status_list_path else None
-        if status is not None and not isinstance(status, dict):
-            raise BadInput("the status list file is not a JSON object")
-        # The command line is the one place that reads the wall clock; everything it calls takes the time given.
-        at = parse_at(at_text, datetime.now(UTC))
-    except BadInput as exc:
-        echo(f"error: {exc}")
-        return 2
-    report = verify_bundle(
-        bundle, trust, at=at, status_list_credential=status, fetch=fetch_status_list if online else None
-    )
-    echo(f"certificate {report.number or '(unknown number)'}")
-    for check in report.checks:
-        mark = {True: "ok     ", False: "FAILED ", None: "skipped"}[check.ok]
-        echo(f"  {mark} {check.name}: {check.detail}")
-    failure = report.first_failure
-    if failure is not None:
-        echo(f"verification failed: {failure.name}: {failure.detail}")
-        return 1
-    echo("verified")
-    return 0

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Any
 
-from registry.certificate_credential import describe_rights
+from registry.certificate_credential import describe_rights, parse_rfc3339
+from registry.deadlines import CHINA_TIME
+
+BEIJING_LABEL = "北京时间 (UTC+8)"
+# An RFC 3339 time in UTC as the verifier's details write it (registry.certificate_credential.rfc3339).
+_UTC_TIME = re.compile(r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
 _STATUS_TEXT = {
     "valid": ("有效", "Valid", "#166534", "#dcfce7"),
@@ -37,15 +43,42 @@ def _mark(ok: bool | None) -> str:
     return '<span class="ok">✓ 通过 passed</span>' if ok else '<span class="bad">✗ 未通过 failed</span>'
 
 
-def render_verification(view: dict[str, Any]) -> str:
-    """The verification page of a certificate, from what the verification found."""
-    zh, en, fg, bg = _STATUS_TEXT[view["status"]]
+def beijing_time(text: str) -> str:
+    """An RFC 3339 time as Beijing time, labelled as such: ``2026-12-08 10:00:00 北京时间 (UTC+8)``."""
+    moment = parse_rfc3339(text).astimezone(CHINA_TIME)
+    return f"{moment:%Y-%m-%d %H:%M:%S} {BEIJING_LABEL}"
+
+
+def _in_beijing_time(text: str) -> str:
+    """A check's detail with the UTC times the verifier writes shown in Beijing time, like the rest of the page."""
+    return _UTC_TIME.sub(lambda found: beijing_time(found.group()), text)
+
+
+def _issuer(view: dict[str, Any]) -> str:
+    names = [escape(str(view[key])) for key in ("issuer_name", "issuer_name_en") if view.get(key)]
+    named = "<br>".join(names) if names else "（凭证未载明名称）<span class=en>not named in the credential</span>"
+    return f"{named}<br><code>{escape(str(view['issuer']))}</code>"
+
+
+def _revocation(view: dict[str, Any]) -> list[tuple[str, str, str]]:
+    if view["status"] != "revoked":
+        return []
+    revoked_at = beijing_time(view["revoked_at"]) if view.get("revoked_at") else "—"
+    return [
+        ("撤销日期", "Revoked on", escape(revoked_at)),
+        ("撤销原因", "Reason for revocation", escape(str(view.get("revoked_reason") or "—"))),
+    ]
+
+
+def _fields(view: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(Chinese label, English label, HTML value) of each field the page shows."""
     subject_zh = "数据资源" if view["subject"]["type"] == "resource" else "数据产品"
     rights = "<br>".join(
         f"{escape(label_zh)} <span class=en>{escape(label_en)}</span>"
         for _, label_zh, label_en in describe_rights(view["rights"])
     )
-    fields = [
+    validity = f"{beijing_time(view['valid_from'])} 至 to {beijing_time(view['valid_until'])}"
+    return [
         ("证书编号", "Certificate No.", escape(view["number"])),
         ("持有人", "Holder", escape(str(view["holder"]["name"]))),
         ("统一社会信用代码", "USCC", escape(view["holder"]["uscc"])),
@@ -54,14 +87,23 @@ def render_verification(view: dict[str, Any]) -> str:
         ("登记编号", "Registration No.", escape(str(view["subject"]["registration_code"]))),
         ("权利", "Rights", rights),
         ("范围", "Scope", escape(view["scope"])),
-        ("有效期", "Validity", f"{escape(view['valid_from'])} — {escape(view['valid_until'])}"),
+        ("有效期", "Validity", escape(validity)),
+        ("发证机构", "Issuing body", _issuer(view)),
+        ("发证日期", "Issued on", escape(beijing_time(view["issued_at"]))),
+        *_revocation(view),
         ("签名", "Signature", _mark(view["signature_ok"])),
         ("日志收录", "Log inclusion", _mark(view["log_inclusion_ok"])),
-        ("签发者", "Issuer", f"<code>{escape(str(view['issuer']))}</code>"),
     ]
-    rows = "\n".join(f"<dt>{zh_}<br><span class=en>{en_}</span></dt><dd>{value}</dd>" for zh_, en_, value in fields)
+
+
+def render_verification(view: dict[str, Any]) -> str:
+    """The verification page of a certificate, from what the verification found."""
+    zh, en, fg, bg = _STATUS_TEXT[view["status"]]
+    rows = "\n".join(
+        f"<dt>{zh_}<br><span class=en>{en_}</span></dt><dd>{value}</dd>" for zh_, en_, value in _fields(view)
+    )
     checks = "\n".join(
-        f"<li>{escape(c['name'])}: {_mark(c['ok'])} <span class=en>{escape(c['detail'])}</span></li>"
+        f"<li>{escape(c['name'])}: {_mark(c['ok'])} <span class=en>{escape(_in_beijing_time(c['detail']))}</span></li>"
         for c in view["checks"]
     )
     body = f"""<h1>数据产权登记证书核验 <span class=en>Certificate verification</span></h1>
@@ -69,6 +111,7 @@ def render_verification(view: dict[str, Any]) -> str:
 <dl>
 {rows}
 </dl>
+<p class=en>时间均为北京时间（UTC+8）。 All times are Beijing time (UTC+8).</p>
 <h2 style="font-size:1rem">核验明细 <span class=en>Checks</span></h2>
 <ul>
 {checks}

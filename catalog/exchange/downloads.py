@@ -25,8 +25,9 @@ from auth import audit
 from auth.caller import Caller
 from catalog.datasets.access import effective_access, visible_dataset
 from catalog.datasets.models import Dataset, DatasetFile, DatasetState, DatasetVersion
-from catalog.exchange.grants import live
+from catalog.exchange.grants import in_status, live
 from catalog.exchange.models import AccessGrant, DownloadRecord
+from catalog.exchange.schemas import GrantStatus
 from registry.access import may_read_private
 from registry.enums import Openness
 from storage.config import StorageSettings
@@ -242,7 +243,7 @@ def count_download(session: Session, caller: Caller, ticket: DownloadTicket) -> 
     assert isinstance(result, CursorResult)
     if result.rowcount != 1:
         session.rollback()
-        raise _no_live_grant()
+        raise _no_live_grant(session, caller, ticket.dataset_id, ticket.at)
     audit.record(session, caller, "grant.download", ticket.grant_id)
 
 
@@ -251,7 +252,21 @@ def _usable(caller: Caller, dataset_id: str, now: datetime) -> Any:
     return and_(col(AccessGrant.account_id) == caller.account_id, col(AccessGrant.dataset_id) == dataset_id, live(now))
 
 
-def _no_live_grant() -> Forbidden:
+def _no_live_grant(session: Session, caller: Caller, dataset_id: str, now: datetime) -> Forbidden:
+    """The refusal for a caller without a live grant, saying when the grant starts if one is still to start."""
+    starts = session.exec(
+        select(AccessGrant.valid_from)
+        .where(
+            col(AccessGrant.account_id) == caller.account_id,
+            col(AccessGrant.dataset_id) == dataset_id,
+            in_status(GrantStatus.pending, now),
+        )
+        .order_by(col(AccessGrant.valid_from))
+        .limit(1)
+    ).first()
+    if starts is not None:
+        when = starts.isoformat().replace("+00:00", "Z")
+        return Forbidden(f"your grant for this dataset starts at {when}", extra={"starts_at": when})
     return Forbidden("no live grant for this dataset: it expired, was revoked, is used up, or never was")
 
 
@@ -266,7 +281,7 @@ def _live_grant(session: Session, caller: Caller, dataset_id: str, now: datetime
         .limit(1)
     ).first()
     if grant_id is None:
-        raise _no_live_grant()
+        raise _no_live_grant(session, caller, dataset_id, now)
     return grant_id
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from auth.dependencies import AnyCaller, Cursor, DbSession, Limit, SignedIn
 from catalog.exchange import disclosure as disclosures
 from catalog.exchange import download_records, grants, listings, requests
-from catalog.exchange.models import AccessGrant, AccessRequest, Listing
+from catalog.exchange.models import AccessRequest, Listing
 from catalog.exchange.schemas import (
     AccessRequestCreate,
     AccessRequestPublic,
@@ -20,7 +20,7 @@ from catalog.exchange.schemas import (
     DisclosurePublic,
     DownloadPublic,
     GrantPublic,
-    GrantState,
+    GrantStatus,
     ListingCreate,
     ListingPublic,
     ListingState,
@@ -84,25 +84,25 @@ def reject_access_request(request_id: str, body: Reason, caller: SignedIn, sessi
 def list_grants(
     caller: SignedIn,
     session: DbSession,
-    state: GrantState | None = None,
+    state: GrantStatus | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[GrantPublic]:
-    """One's own grants, those one's entity gave, or all for the staff."""
+    """One's own grants, those one's entity gave, or all for the staff; `state` picks those of one status."""
     page = grants.list_grants(session, caller, state=state, limit=limit, cursor=cursor)
     return Page[GrantPublic].model_validate(page, from_attributes=True)
 
 
 @router.get("/grants/{grant_id}", response_model=GrantPublic)
-def get_grant(grant_id: str, caller: SignedIn, session: DbSession) -> AccessGrant:
+def get_grant(grant_id: str, caller: SignedIn, session: DbSession) -> GrantPublic:
     """One grant, for its holder, its providing entity and the staff."""
-    return grants.visible_grant(session, caller, grant_id)
+    return grants.shown_grant(session, caller, grant_id)
 
 
 @router.post("/grants/{grant_id}/revoke", response_model=GrantPublic)
-def revoke_grant(grant_id: str, body: Reason, caller: SignedIn, session: DbSession) -> AccessGrant:
+def revoke_grant(grant_id: str, body: Reason, caller: SignedIn, session: DbSession) -> GrantPublic:
     """The providing entity or an operator revokes a grant, with a reason."""
-    return grants.revoke_grant(session, caller, grant_id, body.reason)
+    return grants.present(session, grants.revoke_grant(session, caller, grant_id, body.reason))
 
 
 # ---------------------------------------------------------------- downloads

@@ -42,6 +42,16 @@ class GrantState(StrEnum):
     revoked = "revoked"
 
 
+class GrantStatus(StrEnum):
+    """What a grant allows now, as listed: its stored state read against the clock and its quota."""
+
+    pending = "pending"
+    active = "active"
+    expired = "expired"
+    used_up = "used_up"
+    revoked = "revoked"
+
+
 class ListingState(StrEnum):
     """Life of a listing."""
 
@@ -131,7 +141,7 @@ class GrantPublic(BaseModel):
     valid_until: datetime
     download_quota: int | None
     downloads_used: int
-    state: str
+    state: GrantStatus
     revoked_at: datetime | None
     revoked_reason: str | None
     log_index: int | None

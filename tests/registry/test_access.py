@@ -348,7 +348,7 @@ def test_workflow_step(
         ("other_provider", 201),
         ("provider", 201),
         ("operator", 201),
-        ("anonymous", 401),
+        ("anonymous", 422),  # anyone may object, but without an account only with a name and contact
     ],
 )
 def test_object_during_the_notice(client: TestClient, clock: FakeClock, world: World, who: str, status: int) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
+from registry.context import IssuerName
 from tests.support.certificates import issue, ok, post, registered_resource
 from tests.support.data import FakeClock
 from tests.support.registry import Provider
@@ -96,3 +98,23 @@ def test_a_long_scope_still_fits_one_page(
     assert "全文见核验页" in text  # shortened on paper; the verification page has it whole
     assert bundle["number"] in text
     assert f"http://testserver/verify/{bundle['number']}" in text
+
+
+def test_the_issuing_body_is_the_name_the_credential_records(
+    app: FastAPI, client: TestClient, clock: FakeClock, provider: Provider, operator: str
+) -> None:
+    resource = registered_resource(client, clock, provider, operator)
+    before = ok(issue(client, operator, resource_id=resource["id"], rights=["holding"]))["number"]
+    # What create_app takes from PDR_ISSUER_NAME and PDR_ISSUER_NAME_EN.
+    app.state.issuer_name = IssuerName(zh="广州数据交易所数据登记中心", en="Guangzhou Data Registration Centre")
+    after = ok(issue(client, operator, resource_id=resource["id"], rights=["processing_use"]))["number"]
+
+    named = _text(PdfReader(io.BytesIO(client.get(f"/api/v1/certificates/{after}.pdf").content)))
+    assert "发证机构：广州数据交易所数据登记中心" in named
+    assert "IssuedbyGuangzhouDataRegistrationCentre" in named
+    assert "公共数据登记机构" not in named
+    # The certificate issued before shows the name it was signed with, not the one set since.
+    earlier = _text(PdfReader(io.BytesIO(client.get(f"/api/v1/certificates/{before}.pdf").content)))
+    assert "发证机构：公共数据登记机构" in earlier
+    assert "IssuedbyPublicDataRegistrationBody" in earlier
+    assert "广州数据交易所" not in earlier

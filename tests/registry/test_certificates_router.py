@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import select
 
 from auth.models import Role
+from catalog.app import create_app
 from catalog.settings import Settings
-from registry import certificate_audit, status_list
+from registry import certificate_audit, status_list, verifier
 from registry.codes import parse_certificate_number
 from registry.models import Certificate, LogEntry
 from storage.db import session_scope
@@ -88,9 +90,13 @@ def test_issue_for_a_registered_resource(
     assert credential["@context"] == ["https://www.w3.org/ns/credentials/v2", "http://testserver/contexts/pdr/v1"]
     assert credential["type"] == ["VerifiableCredential", "DataPropertyRightCertificate"]
     assert credential["id"] == f"urn:pdr:certificate:{number}"
-    assert credential["issuer"].startswith("did:key:z6Mk")
+    assert credential["issuer"]["id"].startswith("did:key:z6Mk")
+    assert credential["issuer"]["name"] == [
+        {"@value": "公共数据登记机构", "@language": "zh-CN"},
+        {"@value": "Public Data Registration Body", "@language": "en"},
+    ]
     assert credential["proof"]["cryptosuite"] == "eddsa-jcs-2022"
-    assert credential["proof"]["verificationMethod"].startswith(credential["issuer"] + "#z6Mk")
+    assert credential["proof"]["verificationMethod"].startswith(credential["issuer"]["id"] + "#z6Mk")
     assert credential["validFrom"] == "2026-12-08T02:00:00Z"
     assert credential["validUntil"] == "2029-12-08T02:00:00Z"
     subject = credential["credentialSubject"]
@@ -460,3 +466,61 @@ def test_verify_page_html_and_json(client: TestClient, clock: FakeClock, provide
     assert view["rights"] == ["holding", "processing_use"]
     assert view["valid_until"] == "2029-12-08T02:00:00Z"
     assert all(check["ok"] for check in view["checks"])
+
+
+# ---------------------------------------------------------------- the issuing body's name
+
+
+NAMED = {"PDR_ISSUER_NAME": " 广州数据交易所数据登记中心 ", "PDR_ISSUER_NAME_EN": "Guangzhou Data Registration Centre"}
+
+
+def test_the_issuing_body_is_named_by_the_setting_and_issued_names_never_change(
+    client: TestClient,
+    clock: FakeClock,
+    provider: Provider,
+    operator: str,
+    engine: Engine,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    resource = registered_resource(client, clock, provider, operator)
+    before = ok(issue(client, operator, resource_id=resource["id"], rights=["holding"]))
+    for name, value in NAMED.items():
+        monkeypatch.setenv(name, value)
+    # The service restarted with the name set: a new app on the same database, reading the environment.
+    renamed = create_app(
+        Settings(db=settings.db, objects=settings.objects, auth=settings.auth, base_url=settings.base_url)
+    )
+    renamed.state.clock = clock
+    with TestClient(renamed) as named_client:
+        after = ok(issue(named_client, operator, resource_id=resource["id"], rights=["processing_use"]))
+        earlier = named_client.get(f"/api/v1/certificates/{before['number']}").json()
+
+    issuer = after["credential"]["issuer"]
+    assert issuer["name"] == [
+        {"@value": "广州数据交易所数据登记中心", "@language": "zh-CN"},
+        {"@value": "Guangzhou Data Registration Centre", "@language": "en"},
+    ]
+    assert issuer["id"] == before["credential"]["issuer"]["id"]
+    assert after["credential"]["proof"]["verificationMethod"].startswith(issuer["id"] + "#")
+    # A signed credential is never rewritten: the one issued before keeps the name it was signed with.
+    assert earlier["credential"] == before["credential"]
+    assert earlier["credential"]["issuer"]["name"][0]["@value"] == "公共数据登记机构"
+    # The log names the issuer by its DID alone, so the name changes no log entry's shape.
+    assert f'"issuer":"{issuer["id"]}"' in log_entry(engine, after["log_index"]).data.decode()
+    # Both verify as an outsider would, with the published trust document and status list.
+    with session_scope(engine) as session:
+        trust = verifier.Trust.from_document(verifier.trust_document(session, settings))
+    listed = client.get("/status/certificates").json()
+    for bundle in (earlier, after):
+        report = verifier.verify_bundle(
+            bundle, trust, at=datetime(2027, 1, 1, tzinfo=UTC), status_list_credential=listed
+        )
+        assert report.exit_code == verifier.EXIT_VERIFIED, report.as_dict()
+
+
+@pytest.mark.parametrize(("value", "problem"), [("   ", "must not be blank"), ("登记\x07中心", "control characters")])
+def test_an_issuer_name_must_be_printable(value: str, problem: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PDR_ISSUER_NAME", value)
+    with pytest.raises(ValidationError, match=problem):
+        Settings()
