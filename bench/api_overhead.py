@@ -114,7 +114,7 @@ def main() -> None:
         "PDR_LOG_LEVEL": "WARNING",
     }
     pdr = [sys.executable, "-m", "catalog.cli"]
-    subprocess.run([*pdr, "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run([*pdr, "init"], env=env, check=True, capture_output=True)
     created = subprocess.run(
         [*pdr, "accounts", "create", f"bench-{os.getpid()}", "--role", "consumer"],
         env=env,

@@ -23,6 +23,7 @@ from catalog.interop.ckan.router import router as ckan_router
 from catalog.interop.dcat.router import router as dcat_router
 from catalog.search.sources import prepare as prepare_search
 from catalog.settings import Settings
+from catalog.web.docs import router as docs_router
 from catalog.web.edge import EdgeMiddleware
 from catalog.web.metrics import Metrics
 from catalog.web.middleware import RequestMiddleware
@@ -30,7 +31,7 @@ from catalog.web.openapi import install_openapi
 from catalog.web.problems import install_problem_handlers
 from catalog.web.router import router as health_router
 from registry.certificates_router import router as certificate_router
-from registry.context import with_keyring
+from registry.context import with_issuer_name, with_keyring
 from registry.entities_router import router as entities_router
 from registry.log_router import router as log_router
 from registry.registrations_router import router as registrations_router
@@ -55,13 +56,15 @@ def _version() -> str:
 
 
 def _open_session(app: FastAPI, *, write: bool = True) -> Session:
-    """A session on the app's database that reads the time from the app's clock and signs with its keys."""
+    """A session on the app's database with the app's clock, its signing keys and the name it issues under."""
     state = app.state
-    return with_keyring(new_session(state.engine, write=write, clock=state.clock), state.keyring)
+    session = with_keyring(new_session(state.engine, write=write, clock=state.clock), state.keyring)
+    return with_issuer_name(session, state.issuer_name)
 
 
 ROUTERS = (
     health_router,
+    docs_router,
     auth_router,
     entities_router,
     subjects_router,
@@ -109,8 +112,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; its lifespan opens the database and the object store."""
     settings = settings or Settings()
     settings.check()
-    app = FastAPI(title="pdr: public data registry", version=_version(), lifespan=_lifespan(settings))
+    # /docs is catalog/web/docs.py (Swagger UI from the installed package); ReDoc would load from a CDN.
+    app = FastAPI(
+        title="pdr: public data registry",
+        version=_version(),
+        lifespan=_lifespan(settings),
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.settings = settings
+    app.state.issuer_name = settings.issuer()
     # Every use case reads the time from here, through its session, so tests can move it across holidays and
     # notices.
     app.state.clock = utcnow

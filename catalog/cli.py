@@ -10,22 +10,26 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
 from auth import service as auth_service
 from auth.caller import Caller
 from auth.models import Role
 from catalog.files import upkeep
 from catalog.interop.importer import import_file
+from catalog.interop.org_map import read_org_map
 from catalog.interop.records import RecordError
 from catalog.settings import Settings, UnsafeSettings
-from catalog.web.logs import configure_logging
+from catalog.web.logs import configure_logging, logging_config
 from registry import certificate_audit, completion, keys, log
 from registry import log_audit as log_audit_checks
 from registry.context import with_keyring
 from storage import migrate
-from storage.db import make_engine, session_scope
+from storage.db import error_summary, make_engine, session_scope, unavailable_reason
 from storage.exceptions import DomainError
 
 app = typer.Typer(help="pdr: the public data registry.", no_args_is_help=True, add_completion=False)
@@ -78,8 +82,30 @@ def _engine(settings: Settings) -> Iterator[Engine]:
         engine.dispose()
 
 
+# How long a worker process may take to answer its supervisor's first health check: a new process imports the whole
+# service, which on a busy machine takes longer than uvicorn's default (5 s), and a worker not answering is replaced.
+WORKER_START_SECONDS = 30
+
+
 def _is_embedded_default(settings: Settings) -> bool:
     return make_url(settings.db.database_url).get_backend_name() == "sqlite"
+
+
+def _serving_problem(engine: Engine, settings: Settings) -> str | None:
+    """What would make the service answer 503 to every registry write, naming the fix; None when nothing would."""
+    try:
+        if not migrate.is_current(engine):
+            return "the database schema is not at the newest revision; run `pdr init` (migrations and keys) first"
+        with session_scope(engine, write=False) as session:
+            for purpose in (keys.LOG, keys.ISSUER):
+                settings.keyring().signer(session, purpose)
+    except keys.KeysMissing:
+        return "the registry has no signing keys; run `pdr init` (migrations and keys) first"
+    except keys.KeyLocked as exc:
+        return f"{exc.detail} (check PDR_KEY_PASSPHRASE)"
+    except SQLAlchemyError as exc:
+        return f"the database cannot be used: {unavailable_reason(exc) or error_summary(exc)}"
+    return None
 
 
 @app.command()
@@ -88,33 +114,77 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, help="Worker processes (PostgreSQL deployments)."),
 ) -> None:
-    """Run the HTTP service; on the embedded SQLite database, migrate it first."""
+    """Run the HTTP service; on the embedded SQLite database, run `pdr init` first; refuse to start unprepared."""
     # Imported here, like the verifier below: the other commands start without the server's modules.
     import uvicorn
 
     settings = _settings()
     configure_logging(settings.log_format, settings.log_level)
-    if _is_embedded_default(settings):
-        with _engine(settings) as engine, session_scope(engine) as session:
+    with _engine(settings) as engine:
+        if _is_embedded_default(settings):
+            # One process on one machine: the README's single command prepares its own database.
             migrate.upgrade(engine)
-            keys.init_keys(session, settings.log_origin, settings.passphrase)
+            with session_scope(engine) as session:
+                keys.init_keys(session, settings.log_origin, settings.passphrase)
+        problem = _serving_problem(engine, settings)
+    if problem is not None:
+        # One unwrapped line, for the journal and for whoever greps it.
+        err.print(f"[red]refusing to start:[/red] {escape(problem)}", soft_wrap=True)
+        raise typer.Exit(1)
     uvicorn.run(
         "catalog.app:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_config=None,
+        # Applied again in each worker process, which starts with logging unconfigured.
+        log_config=logging_config(settings.log_format, settings.log_level),
         access_log=False,
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
     )
+
+
+def _upgrade(engine: Engine, revision: str = "head") -> None:
+    migrate.upgrade(engine, revision)
+    typer.echo(f"database at revision {migrate.current_revision(engine)}")
+
+
+def _create_keys(session: Session, settings: Settings) -> None:
+    """Create the signing keys that do not exist yet, and print what an operator publishes."""
+    created = keys.init_keys(session, settings.log_origin, settings.passphrase)
+    for key in created:
+        typer.echo(f"created the {key.purpose} key {key.name}" + ("" if key.encrypted else " (UNENCRYPTED)"))
+    if not created:
+        typer.echo("the keys exist already")
+    log_key = keys.active_key(session, keys.LOG)
+    issuer_key = keys.active_key(session, keys.ISSUER)
+    assert log_key is not None and issuer_key is not None
+    typer.echo(f"log verifier key: {keys.log_vkey(log_key)}")
+    typer.echo(f"issuer: {issuer_key.name}")
+
+
+@app.command("init")
+def init_command() -> None:
+    """Prepare the database for `pdr serve`: apply the migrations and create the signing keys; safe to repeat."""
+    settings = _settings()
+    with _engine(settings) as engine:
+        try:
+            _upgrade(engine)
+            with session_scope(engine) as session:
+                _create_keys(session, settings)
+        except SQLAlchemyError as exc:
+            reason = unavailable_reason(exc)
+            if reason is None:
+                raise
+            err.print(f"[red]error:[/red] the database cannot be used: {reason}", soft_wrap=True)
+            raise typer.Exit(1) from exc
 
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
-    """Apply the schema migrations."""
+    """Apply the schema migrations (`pdr init` does this and creates the signing keys)."""
     with _engine(_settings()) as engine:
-        migrate.upgrade(engine, revision)
-        typer.echo(f"database at revision {migrate.current_revision(engine)}")
+        _upgrade(engine, revision)
 
 
 @db_app.command("current")
@@ -164,16 +234,7 @@ def keys_init() -> None:
     """Create the log key and the issuer key if they do not exist (encrypted with PDR_KEY_PASSPHRASE)."""
     settings = _settings()
     with _engine(settings) as engine, session_scope(engine) as session:
-        created = keys.init_keys(session, settings.log_origin, settings.passphrase)
-        log_key = keys.active_key(session, keys.LOG)
-        issuer_key = keys.active_key(session, keys.ISSUER)
-    for key in created:
-        typer.echo(f"created the {key.purpose} key {key.name}" + ("" if key.encrypted else " (UNENCRYPTED)"))
-    if not created:
-        typer.echo("the keys exist already")
-    assert log_key is not None and issuer_key is not None
-    typer.echo(f"log verifier key: {keys.log_vkey(log_key)}")
-    typer.echo(f"issuer: {issuer_key.name}")
+        _create_keys(session, settings)
 
 
 @keys_app.command("rotate-issuer")
@@ -253,16 +314,34 @@ def registry_tick() -> None:
     typer.echo(f"{len(completed)} registration(s) completed")
 
 
-@app.command()
+VERIFY_EXIT_CODES = (
+    "Exit codes:\n\n"
+    "0  verified, revocation included (from the fetched status list, or from --status-list FILE).\n\n"
+    "1  a check failed: the certificate is revoked, expired or not yet valid, or the bundle, its proof or its log "
+    "entry is not genuine.\n\n"
+    "2  a file given cannot be read as a bundle, trust file or status list, or --at is not an RFC 3339 time.\n\n"
+    "3  --offline: every other check passed, but revocation was NOT checked, so the certificate may be revoked.\n\n"
+    "4  the status list could not be fetched (network, HTTP error, not JSON), so revocation is unknown: retry, "
+    "or give --status-list FILE."
+)
+
+
+@app.command(epilog=VERIFY_EXIT_CODES)
 def verify(
     bundle: Path = typer.Argument(..., help="The certificate bundle (JSON from GET /api/v1/certificates/NUMBER)."),
     trust: Path = typer.Option(..., "--trust", help="The trust file (JSON from GET /.well-known/pdr-trust.json)."),
-    status_list: Path | None = typer.Option(None, "--status-list", help="A status list credential file."),
-    online: bool = typer.Option(False, "--online", help="Fetch the status list over the network."),
+    status_list: Path | None = typer.Option(
+        None, "--status-list", help="Check revocation against this status list credential file, not the network."
+    ),
+    online: bool = typer.Option(
+        True,
+        "--online/--offline",
+        help="Fetch the status list the credential names (the default), or leave revocation unchecked (exit 3).",
+    ),
     at: str | None = typer.Option(None, "--at", help="Judge validity at this RFC 3339 time instead of now."),
 ) -> None:
-    """Verify a certificate bundle offline: proof, checkpoint, log inclusion, validity, and revocation."""
-    from registry.verifier import run_cli
+    """Verify a certificate bundle: proof, checkpoint, log inclusion, validity, and revocation (fetched)."""
+    from registry.verify_command import run_cli
 
     raise typer.Exit(run_cli(bundle, trust, status_list, online, at, echo=typer.echo))
 
@@ -271,6 +350,13 @@ def verify(
 def catalog_import(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CKAN .jsonl, or DCAT .ttl/.jsonld/.rdf"),
     publisher: str | None = typer.Option(None, "--publisher", help="Entity id publishing every record."),
+    org_map: Path | None = typer.Option(
+        None,
+        "--org-map",
+        exists=True,
+        dir_okay=False,
+        help="CKAN organisation name or title to entity USCC or id: a JSON object, or CSV of two columns.",
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Import datasets (idempotent by name); bad records are listed and skipped."""
@@ -282,6 +368,7 @@ def catalog_import(
                 file,
                 caller=Caller(name="cli", role=Role.admin),
                 publisher=publisher,
+                org_map=read_org_map(org_map) if org_map else None,
                 batch_size=settings.catalog.import_batch_size,
                 progress=progress,
             )
@@ -297,6 +384,8 @@ def catalog_import(
         f"created {report.created}, updated {report.updated}, failed {report.failed} "
         f"in {report.seconds:.1f} s ({rate:.0f} datasets/s)"
     )
+    for line in report.mapping_lines():
+        typer.echo(line)
     if report.failed:
         raise typer.Exit(1)
 

@@ -11,5 +11,6 @@ pytest_plugins = [
     "tests.plugins.s3",
     "tests.plugins.registry_world",
     "tests.plugins.exchange_world",
+    "tests.plugins.browser",
     "tests.plugins.strict_skips",
 ]

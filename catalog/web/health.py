@@ -24,7 +24,7 @@ def readiness(engine: Engine, store: ObjectStore, keyring: keys.KeyRing) -> dict
         with session_scope(engine, write=False) as session:
             session.connection().execute(text("SELECT 1"))
             checks["database"] = "ok"
-            checks["migrations"] = "ok" if migrate.is_current(engine) else "behind: run `pdr db upgrade`"
+            checks["migrations"] = "ok" if migrate.is_current(engine) else "behind: run `pdr init`"
             if checks["migrations"] == "ok":
                 key_state = keys.readiness(session, keyring)
     except Exception as error:  # any driver error means "not ready"; the log has its kind, the client nothing

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 import re
 import sys
 import traceback
@@ -149,13 +150,25 @@ def make_handler(log_format: str, stream: IO[str] | None = None) -> logging.Hand
     return handler
 
 
+def logging_config(log_format: str, level: str) -> dict[str, Any]:
+    """The `logging.config.dictConfig` form of pdr's logging: one handler on the root logger, in the chosen format.
+
+    Uvicorn applies it in every worker process it starts (`log_config`), which begin with logging unconfigured.
+    """
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "handlers": {"pdr": {"()": f"{__name__}.make_handler", "log_format": log_format}},
+        "root": {"handlers": ["pdr"], "level": level.upper()},
+        "loggers": {
+            "uvicorn": {"handlers": [], "propagate": True},
+            "uvicorn.error": {"handlers": [], "propagate": True},
+            # Our middleware writes the access line itself, with the request id and the route.
+            "uvicorn.access": {"handlers": [], "propagate": False, "level": "CRITICAL"},
+        },
+    }
+
+
 def configure_logging(log_format: str, level: str) -> None:
     """Install one handler on the root logger in the chosen format."""
-    root = logging.getLogger()
-    root.handlers = [make_handler(log_format)]
-    root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers = []
-        logging.getLogger(name).propagate = True
-    # Our middleware writes the access line itself, with the request id and the route.
-    logging.getLogger("uvicorn.access").disabled = True
+    logging.config.dictConfig(logging_config(log_format, level))

@@ -1,17 +1,25 @@
-"""Logging: no forged lines from control characters, the request id on every line of a request (errors too), and
-no exception text (which may hold SQL, parameters or user data) in either format."""
+"""Logging: no forged lines from control characters, the request id on every line of a request (errors too), no
+exception text (which may hold SQL, parameters or user data) in either format, and all of it from every worker
+process of `pdr serve --workers N`."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
+from pathlib import Path
 
+import httpx
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from catalog.settings import Settings
 from catalog.web.logs import TextFormatter, escape_control
 from tests.support.logs import captured_log
+from tests.support.pdr_process import pdr_env, serving_pdr, wait_for_line
 
 RECORD_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ")
 FORGED = "2026-11-22 08:00:00,000 INFO pdr.access [abc] POST /api/v1/accounts 201"
@@ -79,3 +87,30 @@ def test_exception_text_is_withheld_in_both_formats() -> None:
     record = logging.LogRecord("pdr.test", logging.ERROR, __file__, 1, "failed", None, info)
     text = TextFormatter().format(record)
     assert "secret-value" not in text and "KeyError" in text and "test_logs.py" in text
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_every_worker_writes_access_lines_with_the_request_id(
+    settings: Settings, engine: Engine, tmp_path: Path, log_format: str
+) -> None:
+    # `engine` has migrated the database and made its keys: what `pdr init` does.
+    env = pdr_env(settings.db.database_url, tmp_path, PDR_LOG_FORMAT=log_format)
+    request_ids = [f"worker-check-{log_format}-{n}" for n in range(12)]
+    with serving_pdr(env, "--workers", "2", cwd=tmp_path) as served:
+        wait_for_line(served, "Application startup complete", 2)
+        for request_id in request_ids:
+            # A connection of its own each time, to be accepted by whichever worker is free.
+            answer = httpx.get(served.url + "/api/v1/datasets", headers={"X-Request-ID": request_id})
+            assert answer.status_code == 200 and answer.headers["x-request-id"] == request_id
+    lines = served.stderr.splitlines()
+    if log_format == "json":
+        records = [json.loads(line) for line in lines]  # every line of every process is one JSON object
+        access = {r["request_id"]: r["message"] for r in records if r["logger"] == "pdr.access"}
+    else:
+        assert all(RECORD_START.match(line) or line.startswith(" ") for line in lines), served.stderr
+        found = (re.search(r" pdr\.access \[([^]]+)\] (.*)$", line) for line in lines)
+        access = {match.group(1): match.group(2) for match in found if match}
+    assert set(request_ids) <= set(access), served.stderr
+    assert all(access[request_id].startswith("GET /api/v1/datasets 200") for request_id in request_ids)
+    # Both workers logged their start, like the requests, in the chosen format (checked line by line above).
+    assert sum("Started server process" in line for line in lines) == 2, served.stderr
