@@ -12,5 +12,6 @@ pytest_plugins = [
     "tests.plugins.registry_world",
     "tests.plugins.exchange_world",
     "tests.plugins.browser",
+    "tests.plugins.client_world",
     "tests.plugins.strict_skips",
 ]
