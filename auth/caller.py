@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auth.models import Role
+from auth.roles import Role
 
 
 @dataclass(frozen=True)

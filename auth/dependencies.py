@@ -13,7 +13,8 @@ from auth import service
 from auth.caller import Caller
 from auth.config import AuthSettings
 from auth.exceptions import InvalidCredentials, RoleRequired
-from auth.models import Account, Role
+from auth.models import Account
+from auth.roles import Role
 from storage.db import SessionFactory
 from storage.pagination import MAX_LIMIT
 

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from storage.ids import new_id
 from storage.types import UTCDateTime, utcnow
-
-
-class Role(StrEnum):
-    """What an account may do."""
-
-    admin = "admin"
-    operator = "operator"
-    provider = "provider"
-    consumer = "consumer"
 
 
 class Account(SQLModel, table=True):

@@ -31,7 +31,8 @@ from auth.schemas import (
     TokenCreated,
     TokenPublic,
 )
-from storage.pagination import DEFAULT_LIMIT, Page
+from storage.pages import Page
+from storage.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 

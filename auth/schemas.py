@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from auth.models import Role
+from auth.roles import Role
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,99}$"
 

@@ -15,8 +15,9 @@ from auth import audit
 from auth.caller import Caller
 from auth.config import AuthSettings
 from auth.exceptions import InvalidCredentials
-from auth.models import Account, ApiToken, AuditEvent, Role
+from auth.models import Account, ApiToken, AuditEvent
 from auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from auth.roles import Role
 from auth.tokens import generate_token, hash_token, looks_like_token, token_prefix
 from storage.db import now_of, upgrade_to_write
 from storage.exceptions import Conflict, FieldProblem, InvalidInput, NotFound, TooManyRequests

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from auth.caller import Caller
-from auth.models import Role
+from auth.roles import Role
 from registry import certificates, keys
 from registry.config import RegistrySettings
 from registry.context import bind

@@ -33,7 +33,7 @@ from sqlalchemy import Engine, create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from auth.caller import Caller  # noqa: E402
-from auth.models import Role  # noqa: E402
+from auth.roles import Role  # noqa: E402
 from catalog.datasets.query import search_datasets  # noqa: E402
 from catalog.interop import importer  # noqa: E402
 from catalog.interop.ckan.read import read_ckan_lines  # noqa: E402

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from auth import service as auth_service
 from auth.caller import Caller
-from auth.models import Role
+from auth.roles import Role
 from catalog.files import upkeep
 from catalog.interop.importer import import_file
 from catalog.interop.org_map import read_org_map

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from auth.caller import Caller
-from auth.models import Role
+from auth.roles import Role
 from registry.models import Entity
 from storage.exceptions import Conflict, FieldProblem, Forbidden, InvalidInput
 

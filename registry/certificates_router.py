@@ -14,7 +14,8 @@ from registry.dependencies import RegistryConfig
 from registry.schemas import CertificateBundle, CertificateRequest, CertificateSummary, RevocationRequest
 from registry.verify_page import render_not_found, render_verification
 from storage.exceptions import NotFound
-from storage.pagination import DEFAULT_LIMIT, Page
+from storage.pages import Page
+from storage.pagination import DEFAULT_LIMIT
 
 router = APIRouter(tags=["certificates"])
 

@@ -8,7 +8,8 @@ from sqlmodel import Session, col, select
 
 from auth import audit
 from auth.caller import Caller
-from auth.models import Account, Role
+from auth.models import Account
+from auth.roles import Role
 from registry import events
 from registry.access import may_read_private
 from registry.enums import EntityStatus

@@ -11,7 +11,8 @@ from registry import entities
 from registry.enums import EntityStatus
 from registry.models import Entity
 from registry.schemas import EntityCreate, EntityDetail, EntityPublic, EntityStatusChange
-from storage.pagination import DEFAULT_LIMIT, Page
+from storage.pages import Page
+from storage.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 

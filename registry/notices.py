@@ -12,7 +12,8 @@ from registry.enums import RegistrationState, RegistrationType
 from registry.models import DataProduct, DataResource, Entity, Registration
 from registry.schemas import NoticePublic
 from storage.db import now_of
-from storage.pagination import Page, check_limit, decode_cursor, encode_cursor
+from storage.pages import Page
+from storage.pagination import check_limit, decode_cursor, encode_cursor
 
 
 def notice_board(session: Session, settings: RegistrySettings, *, limit: int, cursor: str | None) -> Page[NoticePublic]:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from auth import audit
 from auth.caller import Caller
-from auth.models import Role
+from auth.roles import Role
 from registry.access import is_member, may_read_private
 from registry.completion import complete, complete_if_due
 from registry.config import RegistrySettings

@@ -26,7 +26,8 @@ from registry.schemas import (
     StepPublic,
     StepRequest,
 )
-from storage.pagination import DEFAULT_LIMIT, Page
+from storage.pages import Page
+from storage.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel
 from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -27,17 +26,6 @@ class PageOf(Generic[T]):
     """One page of rows, the total count, and the cursor of the next page if any."""
 
     items: Sequence[T]
-    count: int
-    next_cursor: str | None
-
-
-class Page(BaseModel, Generic[T]):
-    """The body of every list: one page of items, the total count, and the cursor of the next page if any.
-
-    Build it from a service's ``PageOf`` rows with ``Page[ItemPublic].model_validate(page, from_attributes=True)``.
-    """
-
-    items: list[T]
     count: int
     next_cursor: str | None
 

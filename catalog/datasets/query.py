@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from auth.caller import Caller
-from auth.models import Role
+from auth.roles import Role
 from catalog.datasets.index import sync_registry
 from catalog.datasets.models import Dataset
 from catalog.datasets.schemas import DatasetPublic

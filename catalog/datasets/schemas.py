@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from registry.enums import Openness, Theme, UpdateCycle
 from storage.inputs import HttpUrl
-from storage.pagination import Page
+from storage.pages import Page
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,99}$"
 Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

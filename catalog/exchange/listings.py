@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from auth import audit
 from auth.caller import Caller
-from auth.models import Role
+from auth.roles import Role
 from catalog.exchange.models import Listing
 from catalog.exchange.schemas import (
     ListingCreate,

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from auth import audit
 from auth.caller import Caller
-from auth.models import Role
+from auth.roles import Role
 from catalog.datasets.access import effective_access, visible_dataset
 from catalog.datasets.models import DatasetState
 from catalog.exchange.models import AccessGrant, AccessRequest

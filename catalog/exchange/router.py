@@ -28,7 +28,8 @@ from catalog.exchange.schemas import (
     RequestState,
 )
 from catalog.web.dependencies import CatalogConfig, Sessions
-from storage.pagination import DEFAULT_LIMIT, Page
+from storage.pages import Page
+from storage.pagination import DEFAULT_LIMIT
 
 router = APIRouter(prefix="/api/v1", tags=["exchange"])
 

@@ -9,7 +9,7 @@ from sqlmodel import Session, SQLModel, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from auth.caller import Caller
-from auth.models import Role
+from auth.roles import Role
 from registry.access import is_member, may_read_private
 from registry.enums import SubjectStatus
 from registry.models import DataProduct

@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 
 from auth import service
 from auth.caller import Caller
-from auth.models import Account, AuditEvent, Role
+from auth.models import Account, AuditEvent
+from auth.roles import Role
 from catalog.settings import Settings
 from storage.db import session_scope
 from tests.support.data import bearer, make_account

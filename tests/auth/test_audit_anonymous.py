@@ -10,7 +10,8 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from auth import audit
-from auth.models import AuditEvent, AuditTally, Role
+from auth.models import AuditEvent, AuditTally
+from auth.roles import Role
 from catalog.settings import Settings
 from storage.db import session_scope
 from tests.support.data import FakeClock, bearer, dataset_body, make_account

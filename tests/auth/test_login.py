@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from auth.models import Role
+from auth.roles import Role
 from catalog.settings import Settings
 from tests.support.data import make_account
 

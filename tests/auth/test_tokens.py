@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from auth.models import ApiToken, Role
+from auth.models import ApiToken
+from auth.roles import Role
 from catalog.settings import Settings
 from storage.db import session_scope
 from storage.types import utcnow

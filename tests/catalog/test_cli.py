@@ -68,7 +68,7 @@ def test_registry_tick_completes_ended_notices(cli_env: Settings) -> None:
 
     from fastapi.testclient import TestClient
 
-    from auth.models import Role
+    from auth.roles import Role
     from storage.db import make_engine
     from tests.support.data import FakeClock, bearer, entity_body, make_account, resource_body
 

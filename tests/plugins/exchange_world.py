@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from auth.models import Role
+from auth.roles import Role
 from catalog.settings import Settings
 from tests.support.data import FakeClock, make_account
 from tests.support.exchange import World, add_product, dataset_with_file

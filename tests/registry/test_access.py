@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from auth.models import Role
+from auth.roles import Role
 from catalog.settings import Settings
 from tests.support.data import FakeClock, bearer, make_account, resource_body
 from tests.support.registry import Provider

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import col, select
 
 from auth.caller import Caller
-from auth.models import Role
+from auth.roles import Role
 from catalog.settings import Settings
 from registry import certificate_audit, certificates, log
 from registry.config import RegistrySettings

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from auth.models import Role
+from auth.roles import Role
 from catalog.app import create_app
 from catalog.settings import Settings
 from registry import certificate_audit, status_list, verifier

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine
 
-from auth.models import Role
+from auth.roles import Role
 from catalog.settings import Settings
 from tests.support.data import VALID_USCC, bearer, entity_body, make_account, new_uscc, uscc_with_check
 from tests.support.registry import Provider

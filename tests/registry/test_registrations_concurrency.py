@@ -19,7 +19,7 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, col, func, select
 
 from auth.caller import Caller
-from auth.models import Role
+from auth.roles import Role
 from catalog.settings import Settings
 from registry import entities
 from registry.context import bind

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from auth.caller import Caller
-from auth.models import Role
+from auth.roles import Role
 from registry import holidays
 from registry.schemas import CalendarYear
 from storage.exceptions import InvalidInput

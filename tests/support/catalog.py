@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from auth.caller import Caller
-from auth.models import Role
+from auth.roles import Role
 from catalog.interop import importer
 from catalog.interop.ckan.read import ckan_record
 from catalog.interop.records import ImportReport

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from auth import service
 from auth.caller import Caller
 from auth.config import AuthSettings
-from auth.models import Role
+from auth.roles import Role
 from storage.db import session_scope
 
 

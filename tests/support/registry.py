@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from auth.models import Role
+from auth.roles import Role
 from catalog.settings import Settings
 from tests.support.data import bearer, entity_body, make_account
 

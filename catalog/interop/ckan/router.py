@@ -13,7 +13,7 @@ from auth import service
 from auth.caller import Caller
 from auth.dependencies import request_caller
 from auth.exceptions import InvalidCredentials
-from auth.models import Role
+from auth.roles import Role
 from catalog.interop.ckan.actions import WRITES, run_action
 from catalog.interop.ckan.errors import CkanError
 from catalog.interop.ckan.params import refuse_control_characters

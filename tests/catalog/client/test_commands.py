@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from auth.models import Role
+from auth.roles import Role
 from catalog.client.cli import app as pdrc
 from catalog.settings import Settings
 from tests.plugins.client_world import Served

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from auth.caller import Caller
-from auth.models import Role
+from auth.roles import Role
 from catalog.datasets import service as datasets
 from catalog.settings import Settings
 from storage.db import session_scope

@@ -9,7 +9,7 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from auth.models import Role
+from auth.roles import Role
 from catalog.settings import Settings
 from tests.support.data import FakeClock, bearer, make_account
 from tests.support.exchange import (

@@ -154,7 +154,7 @@ def test_interrupted_stream_leaves_no_row_and_gc_removes_stale_temporaries(
 
     with session_scope(engine) as session, pytest.raises(ConnectionResetError):
         from auth.caller import Caller
-        from auth.models import Role
+        from auth.roles import Role
 
         caller = Caller(account_id=provider.account_id, name="p", role=Role.provider, entity_id=provider.entity_id)
         payloads.store_and_record(

@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
-from auth.models import AuditEvent, AuditTally, Role
+from auth.models import AuditEvent, AuditTally
+from auth.roles import Role
 from catalog.settings import Settings
 from storage.db import session_scope
 from tests.support.data import bearer, dataset_body, make_account

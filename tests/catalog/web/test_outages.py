@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 import auth.service
-from auth.models import Role
+from auth.roles import Role
 from catalog.app import create_app
 from catalog.settings import Settings
 from registry import keys
