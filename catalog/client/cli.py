@@ -5,6 +5,8 @@ from __future__ import annotations
 from catalog.client.commands import app
 from catalog.client.transfer_commands import TRANSFER_COMMANDS
 
+__all__ = ["app", "main"]
+
 for _name, _command in TRANSFER_COMMANDS.items():
     app.command(_name)(_command)
 

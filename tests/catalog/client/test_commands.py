@@ -21,6 +21,7 @@ from tests.plugins.client_world import Served
 from tests.support.certificates import issue, ok, post, registered_resource
 from tests.support.data import FakeClock, bearer, make_account
 from tests.support.exchange import PAYLOAD
+from tests.support.waiting import settled
 
 PASSWORD = "correct horse battery staple"
 AT = "2027-01-01T00:00:00Z"  # inside the validity of certificates issued under the test clock
@@ -129,8 +130,12 @@ def test_a_consumer_applies_is_granted_and_downloads(
     got = run(*as_consumer, "get", w.conditional, "-o", str(tmp_path / "got"), "--no-progress")
     assert got.exit_code == 0, got.output
     assert (tmp_path / "got" / "data.bin").read_bytes() == PAYLOAD
-    listed = [json.loads(line) for line in run(*as_consumer, "downloads", "--json").output.splitlines()]
-    assert [(d["dataset_id"], d["complete"]) for d in listed] == [(w.conditional, True)]
+
+    def listed() -> list[tuple[str, bool]]:
+        lines = run(*as_consumer, "downloads", "--json").output.splitlines()
+        return [(d["dataset_id"], d["complete"]) for d in map(json.loads, lines)]
+
+    assert settled(listed, [(w.conditional, True)]) == [(w.conditional, True)]
 
 
 def test_verify_checks_every_part_and_fails_on_a_revoked_certificate(

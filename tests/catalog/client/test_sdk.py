@@ -61,7 +61,7 @@ def test_a_full_disk_keeps_the_partial_file_for_a_resume(
     def no_space(fd: int, data: bytes, offset: int) -> int:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(client_downloads.os, "pwrite", no_space)
+    monkeypatch.setattr(os, "pwrite", no_space)
     with PdrClient(served.url) as pdr:
         [file] = pdr.files(w.open_dataset)
         with pytest.raises(DiskFull) as full:
