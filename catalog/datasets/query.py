@@ -42,7 +42,7 @@ def search_datasets(session: Session, caller: Caller, query: SearchQuery) -> Sea
     result = search(session, query)
     by_id = {d.id: d for d in session.exec(select(Dataset).where(col(Dataset.id).in_(result.ids)))}
     ordered = [by_id[i] for i in result.ids if i in by_id]
-    items = present(session, ordered)
+    items = present(session, ordered, viewer=caller)
     for item, score in zip(items, result.scores, strict=False):
         item.score = score
     return SearchPage(items=items, count=result.count, next_cursor=result.next_cursor, facets=result.facets)

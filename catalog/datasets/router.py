@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from auth.caller import Caller
 from auth.dependencies import AnyCaller, Cursor, DbSession, Limit, SignedIn
 from catalog.datasets import access, service
 from catalog.datasets.models import Dataset
@@ -34,9 +35,9 @@ def _split(values: list[str] | None) -> list[str]:
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
 
 
-def _detail(session: DbSession, dataset: object) -> DatasetPublic:
+def _detail(session: DbSession, caller: Caller, dataset: object) -> DatasetPublic:
     assert isinstance(dataset, Dataset)
-    return present(session, [dataset], detail=True)[0]
+    return present(session, [dataset], detail=True, viewer=caller)[0]
 
 
 @router.get("/datasets", response_model=DatasetsPublic, response_model_exclude_none=False)
@@ -95,25 +96,25 @@ def search_datasets(
 @router.post("/datasets", response_model=DatasetPublic, status_code=status.HTTP_201_CREATED)
 def create_dataset(body: DatasetCreate, caller: SignedIn, session: DbSession) -> DatasetPublic:
     """A new draft dataset for the caller's entity (staff name the entity)."""
-    return _detail(session, service.create_dataset(session, caller, body))
+    return _detail(session, caller, service.create_dataset(session, caller, body))
 
 
 @router.get("/datasets/{dataset_id}", response_model=DatasetPublic)
 def read_dataset(dataset_id: str, caller: AnyCaller, session: DbSession) -> DatasetPublic:
     """A dataset by id or name, with its versions, files and registry record."""
-    return _detail(session, access.visible_dataset(session, caller, dataset_id))
+    return _detail(session, caller, access.visible_dataset(session, caller, dataset_id))
 
 
 @router.patch("/datasets/{dataset_id}", response_model=DatasetPublic)
 def update_dataset(dataset_id: str, body: DatasetUpdate, caller: SignedIn, session: DbSession) -> DatasetPublic:
     """Change a dataset's catalog metadata."""
-    return _detail(session, service.update_dataset(session, caller, dataset_id, body))
+    return _detail(session, caller, service.update_dataset(session, caller, dataset_id, body))
 
 
 @router.post("/datasets/{dataset_id}/publish", response_model=DatasetPublic)
 def publish_dataset(dataset_id: str, caller: SignedIn, session: DbSession) -> DatasetPublic:
     """Publish the newest version."""
-    return _detail(session, service.publish_dataset(session, caller, dataset_id))
+    return _detail(session, caller, service.publish_dataset(session, caller, dataset_id))
 
 
 @router.post("/datasets/{dataset_id}/withdraw", response_model=DatasetPublic)
@@ -121,7 +122,9 @@ def withdraw_dataset(
     dataset_id: str, caller: SignedIn, session: DbSession, body: StateChange | None = None
 ) -> DatasetPublic:
     """Withdraw a dataset from the public catalog."""
-    return _detail(session, service.withdraw_dataset(session, caller, dataset_id, body.reason if body else None))
+    return _detail(
+        session, caller, service.withdraw_dataset(session, caller, dataset_id, body.reason if body else None)
+    )
 
 
 @router.post("/datasets/{dataset_id}/versions", response_model=DatasetPublic, status_code=status.HTTP_201_CREATED)
@@ -129,7 +132,7 @@ def new_version(
     dataset_id: str, caller: SignedIn, session: DbSession, body: StateChange | None = None
 ) -> DatasetPublic:
     """Open a new draft version; published versions stay listed and unchanged."""
-    return _detail(session, service.new_version(session, caller, dataset_id, body.reason if body else None))
+    return _detail(session, caller, service.new_version(session, caller, dataset_id, body.reason if body else None))
 
 
 @router.post(

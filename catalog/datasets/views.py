@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from catalog.datasets.models import Dataset, DatasetDistribution, DatasetFile, DatasetVersion
+from auth.caller import Caller
+from catalog.datasets.models import Dataset, DatasetDistribution, DatasetFile, DatasetState, DatasetVersion
 from catalog.datasets.schemas import (
     CertificateRef,
     DatasetPublic,
@@ -19,6 +20,7 @@ from catalog.datasets.schemas import (
     VersionPublic,
 )
 from catalog.search.formats import file_format, normalise_format
+from registry.access import may_read_private
 from registry.enums import RegistrationState, SubjectStatus
 from registry.models import DataResource, Entity, Registration
 from storage.statements import expanding
@@ -35,20 +37,37 @@ class _Linked:
     distributions: dict[str, list[DatasetDistribution]]
     files: dict[str, list[DatasetFile]]
     versions: dict[str, list[DatasetVersion]]
+    published: dict[str, set[int]]
 
 
-def present(session: Session, datasets: Sequence[Dataset], *, detail: bool = False) -> list[DatasetPublic]:
-    """The API view of datasets, loading what they link to in a few queries."""
+def present(
+    session: Session, datasets: Sequence[Dataset], *, detail: bool = False, viewer: Caller | None = None
+) -> list[DatasetPublic]:
+    """The API view of datasets as `viewer` may see them (None: the public), loading what they link to in a few
+    queries. Only the publishing entity and the staff see unpublished versions, their links and their files."""
     if not datasets:
         return []
     linked = _load_linked(session, datasets, detail=detail)
     views = []
     for dataset in datasets:
+        if viewer is None or not may_read_private(viewer, dataset.entity_id):
+            _keep_published(dataset.id, linked)
         view = _view(dataset, linked)
         if detail:
             view.versions = _versions(dataset, linked)
         views.append(view)
     return views
+
+
+def _keep_published(dataset_id: str, linked: _Linked) -> None:
+    """Drop the dataset's unpublished versions, with their links and files, from what was loaded."""
+    published = linked.published.get(dataset_id, set())
+    if dataset_id in linked.distributions:
+        linked.distributions[dataset_id] = [d for d in linked.distributions[dataset_id] if d.version in published]
+    if dataset_id in linked.files:
+        linked.files[dataset_id] = [f for f in linked.files[dataset_id] if f.version in published]
+    if dataset_id in linked.versions:
+        linked.versions[dataset_id] = [v for v in linked.versions[dataset_id] if v.version in published]
 
 
 def _grouped(rows: Iterable[Any]) -> dict[str, list[Any]]:
@@ -92,7 +111,21 @@ def _load_linked(session: Session, datasets: Sequence[Dataset], *, detail: bool)
         )
         if detail
         else {},
+        published=_published_versions(session, ids),
     )
+
+
+def _published_versions(session: Session, ids: list[str]) -> dict[str, set[int]]:
+    """The numbers of each dataset's published versions."""
+    rows = session.exec(
+        select(DatasetVersion.dataset_id, DatasetVersion.version).where(
+            col(DatasetVersion.dataset_id).in_(ids), DatasetVersion.state == DatasetState.published
+        )
+    )
+    published: dict[str, set[int]] = {}
+    for dataset_id, version in rows:
+        published.setdefault(dataset_id, set()).add(version)
+    return published
 
 
 def _registry_link(resource: DataResource | None, linked: _Linked) -> RegistryLink | None:

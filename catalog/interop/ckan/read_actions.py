@@ -120,7 +120,7 @@ def packages(ctx: Context, views: list[DatasetPublic]) -> list[dict[str, Any]]:
 
 def show_package(ctx: Context, dataset: Dataset) -> dict[str, Any]:
     """A dataset as package_show answers it."""
-    return packages(ctx, present(ctx.session, [dataset]))[0]
+    return packages(ctx, present(ctx.session, [dataset], viewer=ctx.caller))[0]
 
 
 def package_show(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
