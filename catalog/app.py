@@ -21,6 +21,9 @@ from catalog.files.limits import UploadSlots
 from catalog.files.router import router as payloads_router
 from catalog.interop.ckan.router import router as ckan_router
 from catalog.interop.dcat.router import router as dcat_router
+from catalog.portal.i18n import compile_catalogs
+from catalog.portal.render import Renderer
+from catalog.portal.router import router as portal_router
 from catalog.search.sources import prepare as prepare_search
 from catalog.settings import Settings
 from catalog.web.docs import router as docs_router
@@ -76,6 +79,7 @@ ROUTERS = (
     payloads_router,
     certificate_router,
     exchange_router,
+    portal_router,
 )
 
 
@@ -129,6 +133,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     # Uploads in progress in this process, bounded in total and per account (catalog/files/limits.py).
     app.state.upload_slots = UploadSlots()
+    # The portal's message catalogs, compiled from their .po files once, here, rather than on a first page.
+    app.state.portal = Renderer(compile_catalogs())
     install_problem_handlers(app)
     install_openapi(app)
     # Added first, so it runs inside the request middleware: its answers get the request id, and bodies it reads

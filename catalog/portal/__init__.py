@@ -1,0 +1,1 @@
+"""The web portal: server-rendered public pages over the same services as the API."""
