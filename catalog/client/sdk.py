@@ -56,6 +56,7 @@ class PdrClient:
         *,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
+        verify: bool | str = True,
     ) -> None:
         headers = {"User-Agent": _user_agent(), "Accept": "application/json"}
         if token:
@@ -63,8 +64,14 @@ class PdrClient:
         self.base_url = base_url.rstrip("/")
         # Redirects are followed (downloads may go to a presigned object-store URL); httpx drops the
         # Authorization header when a redirect leaves the service's origin.
+        # `verify`: a CA bundle's path for a service whose certificate a private authority signed.
         self.http = httpx.Client(
-            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport, follow_redirects=True
+            base_url=self.base_url,
+            headers=headers,
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=True,
+            verify=verify,
         )
 
     def close(self) -> None:

@@ -24,8 +24,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from deploy import local_nginx as nginx_support
 from storage.s3store import parse_s3_url
-from tests.support import nginx as nginx_support
 from tests.support.deploy import DEPLOY, ROOT, SECRET_SETTINGS, pdr_accepts, setting_names, settings_from
 from tests.support.live import free_port, serving
 

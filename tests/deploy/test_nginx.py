@@ -18,10 +18,10 @@ from sqlalchemy import Engine
 
 from catalog.app import create_app
 from catalog.settings import Settings
+from deploy import local_nginx as nginx_support
 from registry import log
 from registry.context import bind
 from storage.db import session_scope
-from tests.support import nginx as nginx_support
 from tests.support.exchange import PAYLOAD, dataset_with_file
 from tests.support.live import free_port, serving
 from tests.support.registry import Provider

@@ -1,5 +1,6 @@
 """deploy/nginx.conf run by a real nginx as any user: the shipped file with its machine paths and ports replaced,
-inside a main configuration that keeps pid, temporary files and logs in a test's folder."""
+inside a main configuration that keeps pid, temporary files and logs in a folder of its own. Used by the local
+topology (`python -m deploy.topology`) and by the tests of the shipped configuration."""
 
 from __future__ import annotations
 
@@ -20,9 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.support.live import free_port
-
-SHIPPED = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
+SHIPPED = Path(__file__).resolve().with_name("nginx.conf")
 SERVER_NAME = "registry.example.gov.cn"
 
 # What /etc/nginx/nginx.conf gives the files of conf.d/ on Debian, with every path a test's own.
@@ -46,6 +45,13 @@ http {{
     include {work}/pdr.conf;
 }}
 """
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def nginx_binary() -> str | None:
