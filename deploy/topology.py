@@ -43,6 +43,9 @@ class Topology:
     certificate: Path
     env: dict[str, str]
     worker_url: str
+    # For fault injection: the `pdr serve` supervisor (its workers are its children) and the S3 server.
+    server_pid: int = 0
+    s3_pid: int = 0
 
     def pdr(self, *args: str) -> str:
         """Run a `pdr` command against the topology's database and store; its standard output."""
@@ -106,15 +109,15 @@ def fresh_database(admin_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def s3_server(work: Path) -> Iterator[str]:
-    """moto's S3 server on a free port with the bucket made; yields host:port."""
+def s3_server(work: Path) -> Iterator[tuple[str, int]]:
+    """moto's S3 server on a free port with the bucket made; yields host:port and its process id."""
     port = local_nginx.free_port()
     command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
     with started(command, dict(os.environ), work / "s3.log") as process:
         _wait("the S3 server", lambda: _accepts(port), process)
         endpoint = f"127.0.0.1:{port}"
         Minio(endpoint, S3_KEY, S3_SECRET, secure=False, region=S3_REGION).make_bucket(BUCKET)
-        yield endpoint
+        yield endpoint, process.pid
 
 
 def _settings(database_url: str, endpoint: str, base_url: str, extra: dict[str, str]) -> dict[str, str]:
@@ -146,18 +149,18 @@ def topology(
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pdr-topology-")))
         database_url = stack.enter_context(fresh_database(postgres))
-        endpoint = stack.enter_context(s3_server(work))
+        endpoint, s3_pid = stack.enter_context(s3_server(work))
         worker_port = local_nginx.free_port()
         rendered = local_nginx.render(work, upstream_port=worker_port, store_root=work / "no-local-objects")
         base_url = f"https://127.0.0.1:{rendered.port}"
         env = _settings(database_url, endpoint, base_url, settings or {})
-        up = Topology(base_url, rendered.certificate, env, f"http://127.0.0.1:{worker_port}")
-        up.pdr("init")
+        worker_url = f"http://127.0.0.1:{worker_port}"
+        Topology(base_url, rendered.certificate, env, worker_url).pdr("init")
         serve = [sys.executable, "-m", "catalog.cli", "serve", "--port", str(worker_port), "--workers", str(workers)]
         process = stack.enter_context(started(serve, env, work / "pdr.log"))
-        _wait("pdr", lambda: _ready(up.worker_url), process)
+        _wait("pdr", lambda: _ready(worker_url), process)
         stack.enter_context(local_nginx.running(nginx, rendered))
-        yield up
+        yield Topology(base_url, rendered.certificate, env, worker_url, process.pid, s3_pid)
 
 
 def _ready(url: str) -> bool:
