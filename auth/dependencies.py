@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
@@ -16,11 +18,19 @@ from auth.exceptions import InvalidCredentials, RoleRequired
 from auth.models import Account
 from auth.roles import Role
 from storage.db import SessionFactory
+from storage.exceptions import Forbidden
 from storage.pagination import MAX_LIMIT
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 SESSION_COOKIE = "pdr_session"
+# A write authenticated by the session cookie alone must prove it came from our own pages: this header (scripts)
+# or this form field (the portal's forms) carries the session's CSRF token.
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+# Only small url-encoded forms are read for the field: a multipart body may be a streamed upload, which must not be
+# parsed here ahead of its own limits; such a request sends the header.
+_FORM_TYPES = ("application/x-www-form-urlencoded",)
 
 
 # Dependencies that do no blocking I/O are `async def`: a plain `def` would cost a thread-pool hop each.
@@ -83,6 +93,36 @@ def _authenticate(session: Session, secret: str, settings: AuthSettings) -> Acco
     return account
 
 
+class CsrfRefused(Forbidden):
+    """A write authenticated by the session cookie alone came without its session's CSRF token."""
+
+    def __init__(self) -> None:
+        super().__init__("the request lacks this session's CSRF token; reload the page and try again")
+
+
+def csrf_token(settings: AuthSettings, session_secret: str) -> str:
+    """The CSRF token of a session: a keyed hash of its secret, which a page of another site cannot compute."""
+    key = settings.secret_key.get_secret_value().encode()
+    return hmac.new(key, b"csrf\0" + session_secret.encode(), hashlib.sha256).hexdigest()
+
+
+def cookie_session(request: Request) -> str | None:
+    """The session secret when the session cookie, and no Authorization header, authenticates the request."""
+    if request.headers.get("authorization") is not None:
+        return None
+    return request.cookies.get(SESSION_COOKIE)
+
+
+async def _check_csrf(request: Request, settings: AuthSettings, session_secret: str) -> None:
+    """Refuse a cookie-authenticated write that does not carry its session's CSRF token."""
+    presented = request.headers.get(CSRF_HEADER)
+    if presented is None and request.headers.get("content-type", "").startswith(_FORM_TYPES):
+        field = (await request.form()).get(CSRF_FIELD)
+        presented = field if isinstance(field, str) else None
+    if presented is None or not hmac.compare_digest(presented.encode(), csrf_token(settings, session_secret).encode()):
+        raise CsrfRefused()
+
+
 async def optional_caller(
     request: Request, session: DbSession, settings: Annotated[AuthSettings, Depends(get_auth_settings)]
 ) -> Caller:
@@ -90,6 +130,8 @@ async def optional_caller(
     secret = _presented_token(request)
     if secret is None:
         return request_caller(request)
+    if request.method not in READ_ONLY_METHODS and cookie_session(request) is not None:
+        await _check_csrf(request, settings, secret)
     account = await run_in_threadpool(_authenticate, session, secret, settings)
     request.state.account = account
     return request_caller(

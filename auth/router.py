@@ -12,12 +12,12 @@ from auth.config import AuthSettings
 from auth.dependencies import (
     SESSION_COOKIE,
     Admin,
-    AnyCaller,
     Cursor,
     DbSession,
     Limit,
     SignedIn,
     get_auth_settings,
+    request_caller,
 )
 from auth.models import Account, AuditTally
 from auth.schemas import (
@@ -85,14 +85,11 @@ def revoke_token(token_id: str, caller: SignedIn, session: DbSession) -> Respons
     responses={429: {"description": "Too many failed sign-ins for this name from this address; see Retry-After"}},
 )
 def login(
-    body: LoginRequest,
-    request: Request,
-    response: Response,
-    caller: AnyCaller,
-    session: DbSession,
-    settings: AuthConfig,
+    body: LoginRequest, request: Request, response: Response, session: DbSession, settings: AuthConfig
 ) -> TokenCreated:
     """Password sign-in for the web pages: a session token, also set as an HttpOnly cookie."""
+    # Whatever session cookie came along is not read: signing in again needs neither it nor its CSRF token.
+    caller = request_caller(request)
     _, token = service.login(session, caller, settings, name=body.name, password=body.password)
     response.set_cookie(
         SESSION_COOKIE,

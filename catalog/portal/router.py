@@ -1,4 +1,5 @@
-"""The portal's routes: each page reads through one use case and renders its template; nothing is decided here."""
+"""The portal's public routes, the notice board's objection form among them: each page reads through one use case
+and renders its template; nothing is decided here."""
 
 from __future__ import annotations
 
@@ -6,28 +7,28 @@ from collections.abc import Callable
 from importlib.resources import files
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Form, Header, Query
 from fastapi import Request as HttpRequest
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
-from auth.dependencies import AnyCaller, Cursor, DbSession
+from auth.dependencies import CSRF_FIELD, AnyCaller, Cursor, DbSession
 from catalog.datasets.query import search_datasets
 from catalog.portal import pages
-from catalog.portal.i18n import LOCALES, choose_locale
-from catalog.portal.render import Renderer, Request
+from catalog.portal.account.router import router as account_router
+from catalog.portal.dependencies import PortalRoute, page_request, presession_valid, show
+from catalog.portal.render import Request
 from catalog.portal.search_view import FILTERS, SearchForm, results
 from catalog.web.dependencies import CatalogConfig
+from registry.config import RegistrySettings
 from registry.dependencies import RegistryConfig
-from storage.exceptions import DomainError, NotFound
+from registry.objections import file_objection
+from registry.schemas import ObjectionCreate
+from storage.exceptions import DomainError, Forbidden, NotFound, TooManyRequests
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PortalRoute)
 
 RESULTS_PER_PAGE = 20
-# Everything from this origin, no inline script or style, no plugins; forms post only here.
-POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'"
-)
 STATIC = files("catalog.portal") / "static"
 _STATIC_TYPES = {"portal.css": "text/css; charset=utf-8"}
 
@@ -37,25 +38,17 @@ Values = Annotated[list[str] | None, Query(max_length=100)]
 
 
 def _request(http: HttpRequest, lang: str | None, accept_language: str | None) -> Request:
-    return Request(
-        locale=choose_locale(lang, accept_language),
-        explicit=lang in LOCALES,
-        path=http.url.path,
-        query=tuple(http.query_params.multi_items()),
-    )
+    # `lang` and `accept_language` are declared on each route for their limits; the page reads them itself.
+    return page_request(http)
 
 
 def _show(http: HttpRequest, page: Request, template: str, build: Callable[[], dict[str, Any]]) -> HTMLResponse:
     """The page rendered from what `build` read, or the error page for the domain error it raised."""
-    renderer: Renderer = http.app.state.portal
-    status = 200
     try:
-        html = renderer.render(template, page, **build())
+        data = build()
     except DomainError as error:
-        status = error.status
-        html = renderer.render("error.html", page, status=error.status, detail=error.detail)
-    headers = {"Content-Security-Policy": POLICY, "Content-Language": page.locale, "Vary": "Accept-Language, Cookie"}
-    return HTMLResponse(html, status_code=status, headers=headers)
+        return show(http, page, "error.html", error.status, status=error.status, detail=error.detail)
+    return show(http, page, template, **data)
 
 
 @router.get("/")
@@ -129,23 +122,86 @@ def entity(
     return _show(http, page, "entity.html", lambda: {"page": pages.entity_page(session, caller, entity_id)})
 
 
+LongText = Annotated[str, Form(max_length=4000)]
+
+
+def _board(
+    http: HttpRequest,
+    page: Request,
+    session: DbSession,
+    settings: RegistrySettings,
+    cursor: str | None,
+    status: int = 200,
+    **outcome: object,
+) -> Response:
+    values: dict[str, object] = {"filed": None, "problem": None, "detail": "", "failed_on": None} | outcome
+    try:
+        board = pages.notices(session, settings, cursor)
+    except DomainError as error:
+        return show(http, page, "error.html", error.status, status=error.status, detail=error.detail)
+    return show(http, page, "notices.html", status, board=board, **values)
+
+
 @router.get("/notices")
 def notices(
     http: HttpRequest,
+    caller: AnyCaller,
     session: DbSession,
     settings: RegistryConfig,
     cursor: Cursor = None,
+    objected: Annotated[str | None, Query(max_length=26)] = None,
     lang: Lang = None,
     accept_language: AcceptLanguage = None,
-) -> HTMLResponse:
-    """The public notice board."""
-    page = _request(http, lang, accept_language)
-    return _show(http, page, "notices.html", lambda: {"board": pages.notices(session, settings, cursor)})
+) -> Response:
+    """The public notice board, each registration with its objection form."""
+    return _board(http, page_request(http, visitor_forms=True), session, settings, cursor, filed=objected)
+
+
+@router.post("/notices/{registration_id}/objections")
+def object_to(
+    registration_id: str,
+    http: HttpRequest,
+    caller: AnyCaller,
+    session: DbSession,
+    settings: RegistryConfig,
+    csrf: Annotated[str, Form(alias=CSRF_FIELD, max_length=200)] = "",
+    reason: LongText = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    contact: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """File an objection: with one's account when signed in, else with a name and a contact."""
+    # A signed-in caller's token was checked with the session; a visitor's is checked against their cookie.
+    if caller.is_anonymous and not presession_valid(http, csrf):
+        raise Forbidden("the form's token is missing or wrong; reload the page and try again")
+    page = page_request(http, visitor_forms=True)
+    fields = {"reason": reason.strip()}
+    if caller.is_anonymous:
+        fields |= {"name": name.strip(), "contact": contact.strip()}
+    try:
+        body = ObjectionCreate.model_validate(fields)
+        file_objection(session, caller, settings, registration_id, body)
+    except ValidationError:
+        return _board(http, page, session, settings, None, 422, problem="fields", failed_on=registration_id)
+    except TooManyRequests:
+        return _board(http, page, session, settings, None, 429, problem="rate", failed_on=registration_id)
+    except DomainError as error:
+        return _board(
+            http,
+            page,
+            session,
+            settings,
+            None,
+            error.status,
+            problem="refused",
+            detail=error.detail,
+            failed_on=registration_id,
+        )
+    return RedirectResponse(page.url("/notices", {"objected": registration_id}), status_code=303)
 
 
 @router.get("/log")
 def transparency_log(
-    http: HttpRequest, session: DbSession, lang: Lang = None, accept_language: AcceptLanguage = None
+    http: HttpRequest, caller: AnyCaller, session: DbSession, lang: Lang = None, accept_language: AcceptLanguage = None
 ) -> HTMLResponse:
     """The transparency log: its latest checkpoint and how to check it independently."""
     page = _request(http, lang, accept_language)
@@ -160,3 +216,6 @@ def static_file(name: str) -> Response:
         raise NotFound("no such file")
     body = (STATIC / name).read_bytes()
     return Response(body, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})
+
+
+router.include_router(account_router)

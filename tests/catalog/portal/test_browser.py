@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.catalog.portal.sample import CSV, Sample, make_sample
 from tests.support.live import serving
+from tests.support.portal_sample import CSV, Sample, make_sample
 from tests.support.registry import Provider
 
 

@@ -10,9 +10,9 @@ from html import unescape
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.catalog.portal.sample import CSV, Sample, make_sample, upload
 from tests.support.certificates import issue, ok, registered_resource
 from tests.support.data import FakeClock, bearer
+from tests.support.portal_sample import CSV, Sample, make_sample, upload
 from tests.support.registry import Provider
 from tests.support.workflow import apply, new_resource, step
 
