@@ -28,6 +28,7 @@ from catalog.search.sources import prepare as prepare_search
 from catalog.settings import Settings
 from catalog.web.docs import router as docs_router
 from catalog.web.edge import EdgeMiddleware
+from catalog.web.health import Drain
 from catalog.web.metrics import Metrics
 from catalog.web.middleware import RequestMiddleware
 from catalog.web.openapi import install_openapi
@@ -100,9 +101,11 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         if settings.catalog.search_warm_up:
             warm_up = threading.Thread(target=prepare_search, args=(engine,), name="pdr-search-warm-up", daemon=True)
             warm_up.start()
+        app.state.drain.install()
         try:
             yield
         finally:
+            app.state.metrics.process_exited()
             if warm_up is not None:
                 # A build still reading when the database goes away would hold its locks against whoever comes
                 # next (a migration, a test emptying its schema); it takes seconds at a million datasets.
@@ -131,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clock = utcnow
     app.state.open_session = partial(_open_session, app)
     app.state.metrics = Metrics()
+    app.state.drain = Drain(settings.shutdown_drain_seconds)
     # Uploads in progress in this process, bounded in total and per account (catalog/files/limits.py).
     app.state.upload_slots = UploadSlots()
     # The portal's message catalogs, compiled from their .po files once, here, rather than on a first page.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
+from types import FrameType
 
 import typer
 from rich.console import Console
@@ -84,7 +86,19 @@ def _engine(settings: Settings) -> Iterator[Engine]:
 
 # How long a worker process may take to answer its supervisor's first health check: a new process imports the whole
 # service, which on a busy machine takes longer than uvicorn's default (5 s), and a worker not answering is replaced.
+# Workers start together on the same cores, so each one more makes every one of them slower to start.
 WORKER_START_SECONDS = 30
+WORKER_START_SECONDS_EACH = 10
+
+
+def _worker_start_budget(workers: int) -> int:
+    """Seconds the supervisor waits for a worker's answer before it replaces the worker."""
+    return WORKER_START_SECONDS + WORKER_START_SECONDS_EACH * workers
+
+
+def _stop_on_sigterm(number: int, frame: FrameType | None) -> None:
+    """SIGTERM before the server takes over its signals, or passed on after it shut down gracefully: a clean exit."""
+    raise SystemExit(0)
 
 
 def _is_embedded_default(settings: Settings) -> bool:
@@ -118,6 +132,8 @@ def serve(
     # Imported here, like the verifier below: the other commands start without the server's modules.
     import uvicorn
 
+    from catalog.web.metrics import multiprocess_dir, shared_metrics_dir
+
     settings = _settings()
     configure_logging(settings.log_format, settings.log_level)
     with _engine(settings) as engine:
@@ -131,17 +147,23 @@ def serve(
         # One unwrapped line, for the journal and for whoever greps it.
         err.print(f"[red]refusing to start:[/red] {escape(problem)}", soft_wrap=True)
         raise typer.Exit(1)
-    uvicorn.run(
-        "catalog.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        # Applied again in each worker process, which starts with logging unconfigured.
-        log_config=logging_config(settings.log_format, settings.log_level),
-        access_log=False,
-        timeout_worker_healthcheck=WORKER_START_SECONDS,
-    )
+    # uvicorn raises the signal again once it has shut down; by default that would end the process by the signal,
+    # skipping the clean-up below and reporting a failure to whoever stopped the service.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    # Worker processes count their requests in files of a shared folder, which /metrics in any of them sums.
+    with shared_metrics_dir() if workers > 1 or multiprocess_dir() else nullcontext():
+        uvicorn.run(
+            "catalog.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            # Applied again in each worker process, which starts with logging unconfigured.
+            log_config=logging_config(settings.log_format, settings.log_level),
+            access_log=False,
+            timeout_worker_healthcheck=_worker_start_budget(workers),
+            timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+        )
 
 
 def _upgrade(engine: Engine, revision: str = "head") -> None:

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     key_passphrase: SecretStr | None = None
     max_request_body_bytes: int = 1024 * 1024
+    # On SIGTERM: how long /readyz answers 503 while the server still accepts requests (a load balancer's polling
+    # interval), then how long requests in flight (downloads, uploads) may take to finish before they are cut.
+    shutdown_drain_seconds: float = Field(default=0.0, ge=0, le=300)
+    shutdown_timeout_seconds: int = Field(default=30, ge=1, le=3600)
     # The issuing body that newly issued certificates name (the credential's issuer, the PDF, the verify page).
     issuer_name: str = Field(default=DEFAULT_ISSUER_NAME.zh, min_length=1, max_length=60)
     issuer_name_en: str = Field(default=DEFAULT_ISSUER_NAME.en, min_length=1, max_length=120)

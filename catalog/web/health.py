@@ -1,9 +1,15 @@
 """Readiness: whether the database answers at the current migration, the signing keys open, and the object store
-takes writes."""
+takes writes; and whether the process is shutting down."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
+import threading
+from collections.abc import Callable
+from functools import partial
+from types import FrameType
 
 from sqlalchemy import Engine, text
 
@@ -14,6 +20,45 @@ from storage.exceptions import DomainError
 from storage.objects import ObjectStore
 
 log = logging.getLogger("pdr.health")
+
+# The signals on which the server shuts down gracefully (uvicorn's), and so on which this process stops being ready.
+SHUTDOWN_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+Handler = Callable[[int, FrameType | None], object]
+
+
+class Drain:
+    """Whether this process is shutting down: from the first SIGTERM on, readiness fails while requests still finish.
+
+    With a delay, the server keeps serving that long before it stops accepting, so that a load balancer polling
+    /readyz takes the process out of rotation first.
+    """
+
+    def __init__(self, delay_seconds: float = 0.0) -> None:
+        self.draining = False
+        self.delay_seconds = delay_seconds
+
+    def install(self) -> None:
+        """Watch the shutdown signals ahead of the server's own handlers, which this passes them on to."""
+        # Only the main thread gets signals: an app served from a test's thread never shuts down by one.
+        if threading.current_thread() is not threading.main_thread():
+            return
+        loop = asyncio.get_running_loop()
+        for number in SHUTDOWN_SIGNALS:
+            previous = signal.getsignal(number)
+            if callable(previous):
+                signal.signal(number, partial(self._on_signal, loop, previous))
+
+    def _on_signal(
+        self, loop: asyncio.AbstractEventLoop, previous: Handler, number: int, frame: FrameType | None
+    ) -> None:
+        first = not self.draining
+        self.draining = True
+        if not first or self.delay_seconds <= 0:
+            previous(number, frame)  # a second signal stops at once, as it would without the delay
+            return
+        log.info("shutting down: not ready, serving for %.1f s more before closing", self.delay_seconds)
+        loop.call_soon_threadsafe(loop.call_later, self.delay_seconds, previous, number, None)
 
 
 def readiness(engine: Engine, store: ObjectStore, keyring: keys.KeyRing) -> dict[str, str]:

@@ -1,10 +1,49 @@
-"""Prometheus metrics of one app: request counts and latencies by route template."""
+"""Prometheus metrics of one app: request counts and latencies by route template, summed over every worker process
+when the service runs several (prometheus-client's multiprocess mode)."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+# prometheus-client's own variable: set before a process imports the library, its metrics live in files there.
+MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess_dir() -> Path | None:
+    """The folder the worker processes share their metrics in, or None when this process counts alone."""
+    folder = os.environ.get(MULTIPROC_DIR_VARIABLE)
+    return Path(folder) if folder else None
+
+
+@contextmanager
+def shared_metrics_dir() -> Iterator[Path]:
+    """A metrics folder for the worker processes of one run: the operator's (emptied), or a private one removed after.
+
+    Set in the environment, which the workers inherit; files a previous run left would add its counts to this one's.
+    """
+    given = multiprocess_dir()
+    folder = given or Path(tempfile.mkdtemp(prefix="pdr-metrics-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for leftover in folder.glob("*.db"):
+        leftover.unlink()
+    previous = os.environ.get(MULTIPROC_DIR_VARIABLE)
+    os.environ[MULTIPROC_DIR_VARIABLE] = str(folder)
+    try:
+        yield folder
+    finally:
+        if given is None:
+            shutil.rmtree(folder, ignore_errors=True)
+            if previous is None:
+                os.environ.pop(MULTIPROC_DIR_VARIABLE, None)
 
 
 class Metrics:
@@ -12,6 +51,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.shared_dir = multiprocess_dir()
         self.requests = Counter(
             "pdr_http_requests",
             "HTTP requests served, by method, route template and status.",
@@ -32,5 +72,14 @@ class Metrics:
         self.latency.labels(method, route).observe(seconds)
 
     def render(self) -> bytes:
-        """The registry in Prometheus text format."""
-        return generate_latest(self.registry)
+        """The registry in Prometheus text format: with worker processes, the sum over all of them."""
+        if self.shared_dir is None:
+            return generate_latest(self.registry)
+        combined = CollectorRegistry()
+        multiprocess.MultiProcessCollector(combined, path=str(self.shared_dir))  # type: ignore[no-untyped-call]
+        return generate_latest(combined)
+
+    def process_exited(self) -> None:
+        """Drop this process's live gauges from the shared folder; its counters stay in the totals."""
+        if self.shared_dir is not None:
+            multiprocess.mark_process_dead(os.getpid(), path=str(self.shared_dir))  # type: ignore[no-untyped-call]

@@ -20,7 +20,11 @@ def healthz() -> dict[str, str]:
 def readyz(request: Request) -> dict[str, object] | Response:
     """Ready: the database answers at the current migration, the keys open, and the object store takes writes."""
     state = request.app.state
-    checks = readiness(state.engine, state.object_store, state.keyring)
+    if state.drain.draining:
+        # Shutting down: requests in flight finish, new ones belong on another process.
+        checks = {"shutdown": "in progress"}
+    else:
+        checks = readiness(state.engine, state.object_store, state.keyring)
     if all(value == "ok" for value in checks.values()):
         return {"status": "ready", "checks": checks}
     return problem(
