@@ -20,6 +20,8 @@ from registry.models import DataResource, LogEntry
 from storage.db import upgrade_to_write
 
 REGISTRY_FEED = "registry_log"
+# The advisory lock that lets one transaction at a time follow the registry's log (PostgreSQL).
+REGISTRY_SYNC_LOCK = 5006
 
 
 def year_span(start: date | None, end: date | None) -> tuple[int | None, int | None]:
@@ -132,9 +134,12 @@ def sync_registry(session: Session) -> int:
     if newest <= position:
         return 0
     # A search runs in a read transaction; catching up writes, so it becomes a writer first, and then re-reads
-    # the position another request may have moved meanwhile.
+    # the position another request may have moved meanwhile. On PostgreSQL two searches would both catch up (and
+    # both insert the position's first row): an advisory lock makes the second wait for the first.
     upgrade_to_write(session)
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REGISTRY_SYNC_LOCK})
     row = connection.execute(position_sql, {"n": REGISTRY_FEED}).first()
     position = int(row[0]) if row else -1
     if newest <= position:
