@@ -158,7 +158,7 @@ def topology(
         Topology(base_url, rendered.certificate, env, worker_url).pdr("init")
         serve = [sys.executable, "-m", "catalog.cli", "serve", "--port", str(worker_port), "--workers", str(workers)]
         process = stack.enter_context(started(serve, env, work / "pdr.log"))
-        _wait("pdr", lambda: _ready(worker_url), process)
+        wait_ready(worker_url, process)
         stack.enter_context(local_nginx.running(nginx, rendered))
         yield Topology(base_url, rendered.certificate, env, worker_url, process.pid, s3_pid)
 
@@ -168,6 +168,11 @@ def _ready(url: str) -> bool:
         return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    """Wait until the pdr at `url` (started as `process`) says it is ready."""
+    _wait("pdr", lambda: _ready(url), process)
 
 
 def _interrupt(signum: int, frame: object) -> None:
