@@ -14,9 +14,11 @@ import pytest
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in the main thread while it is open,
+# and tests of other modules that run their own loop (asyncio.run) must not find it there.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless chromium for the worker's session."""
+    """One headless chromium for the test module."""
     executable = next((path for name in CHROMIUM_NAMES if (path := shutil.which(name))), None)
     if executable is None:
         pytest.skip("chromium is not installed (apt-get install chromium)")
