@@ -44,5 +44,6 @@ def test_the_public_sees_published_versions_only(client: TestClient, provider: P
     [hit] = [d for d in client.get("/api/v1/datasets", params={"q": "充电桩"}).json()["items"] if d["id"] == dataset_id]
     assert (hit["formats"], [d["url"] for d in hit["distributions"]]) == (["CSV"], ["https://data.example.cn/v1.csv"])
     package = client.get("/api/3/action/package_show", params={"id": dataset_id}).json()["result"]
-    urls = [r["url"] for r in package["resources"]]
-    assert not any("v2" in url for url in urls) and any(url.endswith("v1.csv") for url in urls)
+    names_and_urls = [(r["name"], r["url"]) for r in package["resources"]]
+    assert not any("v2.xlsx" in f"{name} {url}" for name, url in names_and_urls), names_and_urls
+    assert any(url == "https://data.example.cn/v1.csv" for _, url in names_and_urls), names_and_urls
