@@ -126,7 +126,9 @@ def test_a_consumer_applies_is_granted_and_downloads(
     )
     assert approved.status_code == 200, approved.text
     grants = run(*as_consumer, "grants")
-    assert "active" in grants.output and "2" in grants.output
+    assert "active" in grants.output
+    [grant] = [json.loads(line) for line in run(*as_consumer, "grants", "--json").output.splitlines()]
+    assert (grant["state"], grant["download_quota"], grant["downloads_used"]) == ("active", 2, 0)
     got = run(*as_consumer, "get", w.conditional, "-o", str(tmp_path / "got"), "--no-progress")
     assert got.exit_code == 0, got.output
     assert (tmp_path / "got" / "data.bin").read_bytes() == PAYLOAD
