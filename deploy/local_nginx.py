@@ -125,7 +125,8 @@ def check(nginx: str, rendered: Rendered) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
 
 
-def _accepts(port: int) -> bool:
+def accepts(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:`port`."""
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
     except OSError:
@@ -140,7 +141,7 @@ def running(nginx: str, rendered: Rendered) -> Iterator[str]:
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
-        while not _accepts(rendered.port):
+        while not accepts(rendered.port):
             error_log = (rendered.work / "error.log").read_text() if (rendered.work / "error.log").exists() else ""
             assert process.poll() is None, f"nginx exited with {process.returncode}: {error_log}"
             assert time.monotonic() < deadline, f"nginx did not listen: {error_log}"

@@ -13,7 +13,6 @@ import argparse
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -55,14 +54,6 @@ class Topology:
         if done.returncode != 0:
             raise RuntimeError(f"pdr {' '.join(args[:2])} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
         return done.stdout
-
-
-def _accepts(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return False
-    return True
 
 
 def _wait(what: str, ready: object, process: subprocess.Popen[bytes]) -> None:
@@ -114,7 +105,7 @@ def s3_server(work: Path) -> Iterator[tuple[str, int]]:
     port = local_nginx.free_port()
     command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
     with started(command, dict(os.environ), work / "s3.log") as process:
-        _wait("the S3 server", lambda: _accepts(port), process)
+        _wait("the S3 server", lambda: local_nginx.accepts(port), process)
         endpoint = f"127.0.0.1:{port}"
         Minio(endpoint, S3_KEY, S3_SECRET, secure=False, region=S3_REGION).make_bucket(BUCKET)
         yield endpoint, process.pid
