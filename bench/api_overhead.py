@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ import time
 from pathlib import Path
 
 import httpx
+from support import free_port, wait_until_up
 
 BARE_APP = """
 from fastapi import FastAPI
@@ -34,25 +34,6 @@ def me() -> dict[str, object]:
     return {"id": "01hx", "name": "bench", "role": "consumer", "entity_id": None, "is_active": True,
             "created_at": "2026-11-22T08:00:00Z"}
 """
-
-
-def free_port() -> int:
-    """A port nobody listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str, timeout: float = 30.0) -> None:
-    """Poll a URL until it answers."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1.0)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def run_wrk(url: str, token: str | None, seconds: int, connections: int) -> float:

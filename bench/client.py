@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from transfer import free_port, wait_until_up
+from support import start_embedded, token, uscc
 
 MIB = 1024 * 1024
 
@@ -40,38 +40,11 @@ def best_rate(size: int, runs: int, once: Callable[[], float]) -> float:
     return size / min(once() for _ in range(runs))
 
 
-def _start(work: Path, size: int) -> tuple[subprocess.Popen[bytes], dict[str, str], str]:
-    """A fresh pdr on a free port; its process, environment and base URL."""
-    env = {
-        **os.environ,
-        "PDR_DATABASE_URL": f"sqlite:///{work / 'pdr.db'}",
-        "PDR_STORAGE_URL": (work / "store").as_uri(),
-        "PDR_SECRET_KEY": "bench-secret-key-bench-secret-key-0",
-        "PDR_LOG_LEVEL": "WARNING",
-        "PDR_MAX_UPLOAD_BYTES": str(size * 2),
-    }
-    pdr = [sys.executable, "-m", "catalog.cli"]
-    subprocess.run([*pdr, "init"], env=env, check=True, capture_output=True)
-    port = free_port()
-    server = subprocess.Popen([*pdr, "serve", "--port", str(port)], env=env)
-    base = f"http://127.0.0.1:{port}"
-    wait_until_up(f"{base}/healthz")
-    return server, env, base
-
-
 def _provider(env: dict[str, str], base: str) -> tuple[str, str]:
     """A provider token and an open draft dataset of its verified entity."""
-    pdr = [sys.executable, "-m", "catalog.cli"]
-
-    def token(name: str, role: str) -> str:
-        created = subprocess.run(
-            [*pdr, "accounts", "create", name, "--role", role], env=env, check=True, capture_output=True, text=True
-        )
-        return created.stdout.strip().splitlines()[-1]
-
-    operator, provider = token("bench-operator", "operator"), token("bench-provider", "provider")
+    operator, provider = token(env, "bench-operator", "operator"), token(env, "bench-provider", "provider")
     auth = {"Authorization": f"Bearer {provider}"}
-    body = {"name": "客户端基准单位", "kind": "data_source", "uscc": "91350100M000100Y43"}
+    body = {"name": "客户端基准单位", "kind": "data_source", "uscc": uscc(1)}
     entity = httpx.post(f"{base}/api/v1/entities", headers=auth, json=body).json()
     httpx.post(f"{base}/api/v1/entities/{entity['id']}/verify", headers={"Authorization": f"Bearer {operator}"})
     dataset = httpx.post(f"{base}/api/v1/datasets", headers=auth, json={"title": "客户端基准", "name": "client-bench"})
@@ -81,7 +54,7 @@ def _provider(env: dict[str, str], base: str) -> tuple[str, str]:
 def measure(work: Path, payload: Path, runs: int, connections: int) -> dict[str, float]:
     """Every rate, in bytes per second."""
     size = payload.stat().st_size
-    server, env, base = _start(work, size)
+    server, env, base = start_embedded(work, PDR_MAX_UPLOAD_BYTES=str(size * 2))
     try:
         provider, dataset_id = _provider(env, base)
         files = f"{base}/api/v1/datasets/{dataset_id}/files"

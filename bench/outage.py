@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -27,31 +25,14 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from registry.uscc import check_character  # noqa: E402
-
-BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _uscc(serial: int) -> str:
-    first17 = f"91440100{serial:09d}"
-    return first17 + check_character(first17)
+from support import free_port, pdr, serve, token, uscc, wait_ready
 
 
 def _entity(serial: int) -> dict[str, object]:
     return {
         "name": f"压测单位{serial}",
         "kind": "data_source",
-        "uscc": _uscc(serial),
+        "uscc": uscc(serial),
         "contact_name": "张三",
         "contact_phone": "020-12345678",
         "contact_email": "bench@example.gov.cn",
@@ -116,18 +97,6 @@ def _restart_postgres() -> float:
     return time.monotonic() - started
 
 
-def _wait_ready(base: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit("the service did not become ready")
-
-
 def main() -> None:
     """Measure one restart under load."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -145,7 +114,7 @@ def main() -> None:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = make_url(options.postgres).set(query={"options": f"-csearch_path={schema}"})
     folder = Path(tempfile.mkdtemp(prefix="pdr-outage-"))
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     environment = {
         **os.environ,
@@ -155,25 +124,11 @@ def main() -> None:
     }
     server = None
     try:
-        for command in (["db", "upgrade"], ["keys", "init"]):
-            subprocess.run([str(BIN / "pdr"), *command], env=environment, check=True, capture_output=True)
-        created = subprocess.run(
-            [str(BIN / "pdr"), "accounts", "create", "bench-operator", "--role", "operator"],
-            env=environment,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        token = created.stdout.strip().splitlines()[-1]
-        log = (folder / "serve.log").open("w")
-        server = subprocess.Popen(
-            [str(BIN / "pdr"), "serve", "--port", str(port), "--workers", str(options.workers)],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        _wait_ready(base)
-        load = Load(base, token, options.clients)
+        pdr(environment, "init")
+        operator = token(environment, "bench-operator", "operator")
+        server = serve(environment, port, workers=options.workers, log=folder / "serve.log")
+        wait_ready(base)
+        load = Load(base, operator, options.clients)
         threads = load.run()
         time.sleep(options.restart_at)
         restart_seconds = _restart_postgres()
@@ -181,7 +136,7 @@ def main() -> None:
         load.stop.set()
         for thread in threads:
             thread.join(timeout=60)
-        _wait_ready(base)
+        wait_ready(base)
         with admin.connect() as connection:
             held = {
                 str(row[0])

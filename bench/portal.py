@@ -13,19 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import httpx
-from transfer import free_port, wait_until_up
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.support.data import new_uscc  # noqa: E402
+from support import ROOT, start_embedded, token, uscc
 
 PUBLISHERS = [
     ("广州市天河区交通运输局", "Tianhe District Transport Bureau"),
@@ -92,32 +85,8 @@ DATASETS = [
 CSV = "站点编号,名称,经度,纬度,功率kW\nTH001,天河体育中心,113.3245,23.1371,120\nTH002,珠江新城,113.3219,23.1196,60\n"
 
 
-def _start(work: Path) -> tuple[subprocess.Popen[bytes], dict[str, str], str]:
-    env = {
-        **os.environ,
-        "PDR_DATABASE_URL": f"sqlite:///{work / 'pdr.db'}",
-        "PDR_STORAGE_URL": (work / "store").as_uri(),
-        "PDR_SECRET_KEY": "bench-secret-key-bench-secret-key-0",
-        "PDR_LOG_LEVEL": "WARNING",
-    }
-    pdr = [sys.executable, "-m", "catalog.cli"]
-    subprocess.run([*pdr, "init"], env=env, check=True, capture_output=True)
-    port = free_port()
-    server = subprocess.Popen([*pdr, "serve", "--port", str(port)], env=env)
-    base = f"http://127.0.0.1:{port}"
-    wait_until_up(f"{base}/healthz")
-    return server, env, base
-
-
 def _token(env: dict[str, str], name: str, role: str) -> dict[str, str]:
-    created = subprocess.run(
-        [sys.executable, "-m", "catalog.cli", "accounts", "create", name, "--role", role],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return {"Authorization": f"Bearer {created.stdout.strip().splitlines()[-1]}"}
+    return {"Authorization": f"Bearer {token(env, name, role)}"}
 
 
 def _ok(response: httpx.Response) -> Any:
@@ -131,7 +100,7 @@ def fill(env: dict[str, str], base: str) -> str:
     providers = []
     for serial, (name, name_en) in enumerate(PUBLISHERS, start=1):
         auth = _token(env, f"portal-provider-{serial}", "provider")
-        body = {"name": name, "name_en": name_en, "kind": "data_source", "uscc": new_uscc(900 + serial)}
+        body = {"name": name, "name_en": name_en, "kind": "data_source", "uscc": uscc(900 + serial)}
         entity = _ok(httpx.post(f"{base}/api/v1/entities", headers=auth, json=body))
         _ok(httpx.post(f"{base}/api/v1/entities/{entity['id']}/verify", headers=operator))
         providers.append(auth)
@@ -210,7 +179,7 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
-        server, env, base = _start(Path(folder))
+        server, env, base = start_embedded(Path(folder))
         try:
             first = fill(env, base)
             pages = {"home": "/", "search": "/search?q=充电桩", "dataset": f"/datasets/{first}"}

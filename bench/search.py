@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -26,23 +25,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from support import ROOT, free_port
 
-from sqlalchemy import Engine, create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-from auth.caller import Caller  # noqa: E402
-from auth.roles import Role  # noqa: E402
-from catalog.datasets.query import search_datasets  # noqa: E402
-from catalog.interop import importer  # noqa: E402
-from catalog.interop.ckan.read import read_ckan_lines  # noqa: E402
-from catalog.search.mirror import drop_mirror  # noqa: E402
-from catalog.search.query import SearchQuery  # noqa: E402
-from catalog.search.tokens import warm_up  # noqa: E402
-from registry.models import Entity  # noqa: E402
-from storage import migrate  # noqa: E402
-from storage.db import DatabaseSettings, make_engine, session_scope  # noqa: E402
+from auth.caller import Caller
+from auth.roles import Role
+from catalog.datasets.query import search_datasets
+from catalog.interop import importer
+from catalog.interop.ckan.read import read_ckan_lines
+from catalog.search.mirror import drop_mirror
+from catalog.search.query import SearchQuery
+from catalog.search.tokens import warm_up
+from registry.models import Entity
+from storage import migrate
+from storage.db import DatabaseSettings, make_engine, session_scope
 
 DISTRICTS = [
     ("越秀区", "Yuexiu"), ("海珠区", "Haizhu"), ("荔湾区", "Liwan"), ("天河区", "Tianhe"), ("白云区", "Baiyun"),
@@ -337,13 +334,6 @@ def datasette_db(source: Path, path: Path) -> None:
     db.commit()
     db.close()
     tmp.replace(path)
-
-
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def run_datasette(path: Path, rounds: int) -> dict[str, Any]:

@@ -16,49 +16,26 @@ import json
 import os
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 import httpx
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from registry.uscc import check_character  # noqa: E402
-
-BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _pdr(environment: dict[str, str], *args: str) -> str:
-    done = subprocess.run([str(BIN / "pdr"), *args], env=environment, check=True, capture_output=True, text=True)
-    return done.stdout.strip().splitlines()[-1]
+from support import free_port, serve, token, uscc, wait_ready
 
 
 def _provider_with_draft(
     client: httpx.Client, environment: dict[str, str], operator: str, serial: int
 ) -> tuple[str, str]:
     """A provider account of a verified entity with a draft dataset: its token and the dataset's id."""
-    token = _pdr(environment, "accounts", "create", f"provider-{serial}", "--role", "provider")
-    mine = {"Authorization": f"Bearer {token}"}
-    first17 = f"91440100{serial:09d}"
-    entity = client.post(
-        "/api/v1/entities",
-        headers=mine,
-        json={"name": f"压测单位{serial}", "kind": "data_source", "uscc": first17 + check_character(first17)},
-    ).json()
+    provider = token(environment, f"provider-{serial}", "provider")
+    mine = {"Authorization": f"Bearer {provider}"}
+    body = {"name": f"压测单位{serial}", "kind": "data_source", "uscc": uscc(serial)}
+    entity = client.post("/api/v1/entities", headers=mine, json=body).json()
     client.post(f"/api/v1/entities/{entity['id']}/verify", headers={"Authorization": f"Bearer {operator}"})
     dataset = client.post("/api/v1/datasets", headers=mine, json={"title": f"压测数据集{serial}"}).json()
-    return token, dataset["id"]
+    return provider, dataset["id"]
 
 
 def _stall(port: int, token: str, dataset_id: str) -> socket.socket:
@@ -108,7 +85,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     options = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="pdr-stalls-"))
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     environment = {
         **os.environ,
@@ -116,24 +93,12 @@ def main() -> None:
         "PDR_STORAGE_URL": (folder / "objects").as_uri(),
         "PDR_BASE_URL": base,
     }
-    log = (folder / "serve.log").open("w")
-    server = subprocess.Popen(
-        [str(BIN / "pdr"), "serve", "--port", str(port), "--workers", str(options.workers)],
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server = serve(environment, port, workers=options.workers, log=folder / "serve.log")
     sockets: list[socket.socket] = []
     try:
+        wait_ready(base)
         with httpx.Client(base_url=base, timeout=30) as client:
-            for _ in range(100):
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.2)
-            operator = _pdr(environment, "accounts", "create", "operator", "--role", "operator")
+            operator = token(environment, "operator", "operator")
             providers = [_provider_with_draft(client, environment, operator, n + 1) for n in range(options.accounts)]
             quiet = _timings(client, providers[0][0], options.rounds)
             for n in range(options.stalls):

@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ import time
 from pathlib import Path
 
 import httpx
+from support import free_port, pdr, token, wait_until_up
 
 BARE_APP = """
 import os
@@ -63,24 +63,6 @@ http {{
     }}
 }}
 """
-
-
-def free_port() -> int:
-    """A port nobody listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str) -> None:
-    """Poll until a server answers."""
-    for _ in range(150):
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def curl_download(url: str, headers: dict[str, str] | None = None) -> float:
@@ -135,22 +117,14 @@ def main() -> None:
         "PDR_MAX_UPLOAD_BYTES": str(size * 2),
         "PDR_DOWNLOAD_MODE": "auto",
     }
-    pdr = [sys.executable, "-m", "catalog.cli"]
-    subprocess.run([*pdr, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([*pdr, "keys", "init"], env=env, check=True, capture_output=True)
-
-    def token(name: str, role: str) -> str:
-        out = subprocess.run(
-            [*pdr, "accounts", "create", name, "--role", role], env=env, check=True, capture_output=True, text=True
-        ).stdout
-        return out.strip().splitlines()[-1]
-
-    operator, provider = token("bench-operator", "operator"), token("bench-provider", "provider")
+    pdr(env, "init")
+    operator, provider = token(env, "bench-operator", "operator"), token(env, "bench-provider", "provider")
+    serve = [sys.executable, "-m", "catalog.cli", "serve"]
     ports = {name: free_port() for name in ("pdr", "accel_pdr", "bare", "direct", "accel")}
     (work / "bare_app.py").write_text(BARE_APP)
     processes = [
-        subprocess.Popen([*pdr, "serve", "--port", str(ports["pdr"])], env=env),
-        subprocess.Popen([*pdr, "serve", "--port", str(ports["accel_pdr"])], env={**env, "PDR_DOWNLOAD_MODE": "accel"}),
+        subprocess.Popen([*serve, "--port", str(ports["pdr"])], env=env),
+        subprocess.Popen([*serve, "--port", str(ports["accel_pdr"])], env={**env, "PDR_DOWNLOAD_MODE": "accel"}),
         subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "bare_app:app", "--port", str(ports["bare"]), "--log-level", "warning"],
             cwd=work,

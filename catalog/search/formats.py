@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 from mimetypes import MimeTypes
 
 from sqlalchemy import text
@@ -64,8 +65,12 @@ _EXTENSION_MEDIA = {
     "parquet": "application/vnd.apache.parquet",
     "7z": "application/x-7z-compressed",
 }
-# Only the table shipped with Python, never the machine's /etc/mime.types, so every host answers alike.
-_BUILT_IN_TYPES = MimeTypes(filenames=())
+
+
+@cache
+def _built_in_types() -> dict[str, str]:
+    """Python's own extension table, never the machine's /etc/mime.types, so every host answers alike."""
+    return MimeTypes(filenames=()).types_map[True]
 
 
 def extension_of(name: str | None) -> str:
@@ -79,7 +84,7 @@ def media_type_for(declared: str, name: str | None) -> str:
     if declared not in GENERIC_MEDIA_TYPES:
         return declared
     extension = extension_of(name)
-    guessed = _EXTENSION_MEDIA.get(extension) or _BUILT_IN_TYPES.types_map[True].get(f".{extension}")
+    guessed = _EXTENSION_MEDIA.get(extension) or _built_in_types().get(f".{extension}")
     return guessed or declared or "application/octet-stream"
 
 

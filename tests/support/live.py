@@ -14,12 +14,7 @@ import anyio.to_thread
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from deploy.local_nginx import free_port
 
 
 def _with_default_threads(app: ASGIApp, threads: int) -> ASGIApp:
@@ -35,11 +30,24 @@ def _with_default_threads(app: ASGIApp, threads: int) -> ASGIApp:
 
 
 @contextmanager
-def serving(app: ASGIApp, *, default_threads: int | None = None, port: int | None = None) -> Iterator[str]:
-    """Serve the app with uvicorn in a thread of this process (on `port`, or a free one); yields its base URL."""
+def serving(
+    app: ASGIApp, *, default_threads: int | None = None, port: int | None = None, root_logging: bool = False
+) -> Iterator[str]:
+    """Serve the app with uvicorn in a thread of this process (on `port`, or a free one); yields its base URL.
+
+    With `root_logging`, uvicorn leaves logging as it is and logs through the root logger, like `pdr serve`.
+    """
     port = port or free_port()
     target = app if default_threads is None else _with_default_threads(app, default_threads)
-    server = uvicorn.Server(uvicorn.Config(target, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    config = uvicorn.Config(
+        target,
+        host="127.0.0.1",
+        port=port,
+        lifespan="on",
+        log_config=None if root_logging else uvicorn.config.LOGGING_CONFIG,
+        log_level=None if root_logging else "warning",
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -15,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
@@ -29,6 +27,7 @@ from catalog.settings import Settings
 from storage.db import session_scope
 from storage.objects import ObjectStore
 from tests.support.data import bearer, dataset_body
+from tests.support.live import serving
 from tests.support.registry import Provider
 
 CSV = "站点,功率\nA01,60\nA02,120\n".encode() * 50
@@ -297,26 +296,11 @@ def test_accel_redirect_mode_hands_the_bytes_to_nginx(
 # ---------------------------------------------------------------- a real server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(app: FastAPI, provider: Provider) -> Iterator[str]:
     """The app served by uvicorn on a local port, in a thread of this process."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 def test_a_200_mb_upload_keeps_memory_flat(live_server: str, client: TestClient, provider: Provider) -> None:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import re
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
@@ -22,6 +20,7 @@ from auth.roles import Role
 from catalog.settings import Settings
 from storage.db import session_scope
 from tests.support.data import bearer, dataset_body, make_account
+from tests.support.live import serving
 from tests.support.logs import captured_log
 from tests.support.registry import Provider
 
@@ -54,27 +53,12 @@ def test_405_lists_every_method_of_the_path(client: TestClient) -> None:
 # ---------------------------------------------------------------- clients that hang up
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(app: FastAPI) -> Iterator[tuple[str, int]]:
     """The app served by uvicorn on a local port, logging through the root logger like `pdr serve`."""
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    yield "127.0.0.1", port
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, root_logging=True) as url:
+        host, port = url.removeprefix("http://").split(":")
+        yield host, int(port)
 
 
 def _hang_up(address: tuple[str, int], head: str, sent: bytes) -> None:
