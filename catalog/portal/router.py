@@ -17,6 +17,8 @@ from catalog.datasets.query import search_datasets
 from catalog.portal import pages
 from catalog.portal.account.router import router as account_router
 from catalog.portal.dependencies import PortalRoute, page_request, presession_valid, show
+from catalog.portal.operator.router import router as operator_router
+from catalog.portal.provider.router import router as provider_router
 from catalog.portal.render import Request
 from catalog.portal.search_view import FILTERS, SearchForm, results
 from catalog.web.dependencies import CatalogConfig
@@ -219,3 +221,5 @@ def static_file(name: str) -> Response:
 
 
 router.include_router(account_router)
+router.include_router(provider_router)
+router.include_router(operator_router)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from importlib.resources import files
-from io import BytesIO
+from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 from jinja2.ext import babel_extract
 
-from catalog.portal.i18n import LOCALES, choose_locale, compile_catalog, po_source
+from catalog.portal.i18n import LOCALES, choose_locale, compile_catalog, po_files, read_catalog
 
 _PLACEHOLDER = re.compile(r"%\(\w+\)s")
 _OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true", "newstyle_gettext": "true"}
@@ -19,9 +18,7 @@ _OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_bloc
 def template_messages() -> set[str]:
     """Every msgid the templates pass to gettext."""
     found: set[str] = set()
-    for template in (files("catalog.portal") / "templates").iterdir():
-        if not template.name.endswith(".html"):
-            continue
+    for template in Path(str(files("catalog.portal") / "templates")).rglob("*.html"):
         with template.open("rb") as source:
             for _, _, message, _ in babel_extract(source, ("_", "gettext", "ngettext"), [], _OPTIONS):
                 found.add(message if isinstance(message, str) else message[0])
@@ -44,7 +41,7 @@ def test_the_templates_use_messages() -> None:
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_template_message_is_translated(locale: str) -> None:
-    catalog = read_po(BytesIO(po_source(locale).encode()), locale=locale)
+    catalog = read_catalog(locale)
     translated = {_singular(m.id) for m in catalog if m.id and _all_filled(m.string) and not m.fuzzy}
     missing = sorted(template_messages() - translated)
     assert missing == [], f"{locale}: untranslated {missing}"
@@ -52,7 +49,7 @@ def test_every_template_message_is_translated(locale: str) -> None:
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_placeholders_survive_translation(locale: str) -> None:
-    catalog = read_po(BytesIO(po_source(locale).encode()), locale=locale)
+    catalog = read_catalog(locale)
     for message in catalog:
         if not message.id:
             continue
@@ -70,8 +67,19 @@ def test_catalogs_compile_in_memory() -> None:
     assert english.ngettext("%(count)s dataset found", "%(count)s datasets found", 2) == "%(count)s datasets found"
     assert compile_catalog("zh").ngettext("%(count)s dataset", "%(count)s datasets", 5) == "%(count)s 个数据集"
     for locale in LOCALES:
-        shipped = [entry.name for entry in (files("catalog.portal") / "locale" / locale / "LC_MESSAGES").iterdir()]
-        assert shipped == ["messages.po"]
+        shipped = {entry.name for entry in (files("catalog.portal") / "locale" / locale / "LC_MESSAGES").iterdir()}
+        assert shipped == set(po_files(locale)), "only .po files are shipped: no compiled .mo file"
+    assert po_files("zh") == po_files("en")
+
+
+def test_a_message_in_two_po_files_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "locale" / "en" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    for name in ("a.po", "b.po"):
+        (folder / name).write_text('msgid "Save"\nmsgstr "Save"\n', encoding="utf-8")
+    monkeypatch.setattr("catalog.portal.i18n.files", lambda package: tmp_path)
+    with pytest.raises(ValueError, match=r"b\.po: 'Save' is already in another \.po file"):
+        read_catalog("en")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""The provider console's pages."""
