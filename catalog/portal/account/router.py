@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from auth import service
 from auth.dependencies import CSRF_FIELD, AnyCaller, DbSession, cookie_session, request_caller
 from auth.exceptions import InvalidCredentials
+from catalog.portal.account.applications import ApplyForm, blank_form, dataset_to_apply_for, file_application
 from catalog.portal.accounts import account_tokens, consumer_console, end_session
 from catalog.portal.dependencies import (
     PortalRoute,
@@ -25,12 +26,14 @@ from catalog.portal.dependencies import (
     to_signin,
 )
 from catalog.portal.render import Request
-from storage.exceptions import Forbidden, TooManyRequests
+from storage.exceptions import DomainError, Forbidden, TooManyRequests
 
 router = APIRouter(include_in_schema=False, route_class=PortalRoute)
 
 Token = Annotated[str, Form(alias=CSRF_FIELD, max_length=200)]
 Next = Annotated[str, Form(max_length=2000)]
+Text = Annotated[str, Form(max_length=2000)]
+Day = Annotated[str, Form(max_length=20)]
 MAX_TOKEN_DAYS = 3650
 
 
@@ -135,3 +138,54 @@ def consumer(http: HttpRequest, caller: AnyCaller, session: DbSession) -> Respon
     if caller.is_anonymous:
         return to_signin(http)
     return show(http, page_request(http), "consumer.html", console=consumer_console(session, caller))
+
+
+def _apply_page(
+    http: HttpRequest,
+    caller: AnyCaller,
+    session: DbSession,
+    dataset_id: str,
+    form: ApplyForm,
+    status: int = 200,
+    **extra: object,
+) -> Response:
+    dataset = dataset_to_apply_for(session, caller, dataset_id)
+    values = {"problems": set(), "refusal": None, "refusal_status": None} | extra
+    return show(http, page_request(http), "apply.html", status, dataset=dataset, form=form, **values)
+
+
+@router.get("/datasets/{dataset_id}/apply")
+def apply_form(dataset_id: str, http: HttpRequest, caller: AnyCaller, session: DbSession) -> Response:
+    """The form to apply for a conditional dataset; signing in comes first."""
+    if caller.is_anonymous:
+        return to_signin(http)
+    return _apply_page(http, caller, session, dataset_id, blank_form(session))
+
+
+@router.post("/datasets/{dataset_id}/apply")
+def apply(
+    dataset_id: str,
+    http: HttpRequest,
+    caller: AnyCaller,
+    session: DbSession,
+    purpose: Text = "",
+    scenario: Text = "",
+    use_category: Annotated[str, Form(max_length=40)] = "",
+    requested_from: Day = "",
+    requested_until: Day = "",
+) -> Response:
+    """File the application and show it on the consumer console; fields to correct are marked on the form."""
+    if caller.is_anonymous:
+        return to_signin(http)
+    form = ApplyForm(purpose, scenario, use_category, requested_from, requested_until)
+    try:
+        filed = file_application(session, caller, dataset_id, form)
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        return _apply_page(
+            http, caller, session, dataset_id, form, error.status, refusal=error.detail, refusal_status=error.status
+        )
+    if isinstance(filed, set):
+        return _apply_page(http, caller, session, dataset_id, form, 422, problems=filed)
+    return RedirectResponse(page_request(http).url("/console/consumer", {"applied": filed.id}), status_code=303)
