@@ -58,8 +58,18 @@ def end_session(session: Session, caller: Caller, settings: AuthSettings, secret
 
 
 @dataclass(frozen=True)
+class ConsoleCursors:
+    """Where each of the consumer console's lists starts: None for its first page."""
+
+    requests: str | None = None
+    grants: str | None = None
+    downloads: str | None = None
+
+
+@dataclass(frozen=True)
 class ConsumerConsole:
-    """A consumer's access requests, grants and downloads, with their totals and the titles of their datasets."""
+    """A consumer's access requests, grants and downloads, with their totals, the cursors of the lists' next pages,
+    and the titles of their datasets."""
 
     requests: list[AccessRequest]
     request_count: int
@@ -68,6 +78,7 @@ class ConsumerConsole:
     downloads: list[DownloadRecord]
     download_count: int
     titles: dict[str, str]
+    next: ConsoleCursors = ConsoleCursors()
 
 
 def _titles(session: Session, dataset_ids: Iterable[str | None]) -> dict[str, str]:
@@ -78,11 +89,11 @@ def _titles(session: Session, dataset_ids: Iterable[str | None]) -> dict[str, st
     return dict(rows)
 
 
-def consumer_console(session: Session, caller: Caller) -> ConsumerConsole:
-    """What the consumer console shows the caller: the newest of each, and how many there are."""
-    asked = requests.list_requests(session, caller, state=None, limit=CONSOLE_ROWS, cursor=None)
-    given = grants.list_grants(session, caller, state=None, limit=CONSOLE_ROWS, cursor=None)
-    fetched = download_records.list_downloads(session, caller, dataset_id=None, limit=CONSOLE_ROWS, cursor=None)
+def consumer_console(session: Session, caller: Caller, at: ConsoleCursors = ConsoleCursors()) -> ConsumerConsole:
+    """What the consumer console shows the caller: a page of each list (the newest first), and how many there are."""
+    asked = requests.list_requests(session, caller, state=None, limit=CONSOLE_ROWS, cursor=at.requests)
+    given = grants.list_grants(session, caller, state=None, limit=CONSOLE_ROWS, cursor=at.grants)
+    fetched = download_records.list_downloads(session, caller, dataset_id=None, limit=CONSOLE_ROWS, cursor=at.downloads)
     ids = [r.dataset_id for r in asked.items] + [g.dataset_id for g in given.items]
     return ConsumerConsole(
         requests=list(asked.items),
@@ -92,4 +103,5 @@ def consumer_console(session: Session, caller: Caller) -> ConsumerConsole:
         downloads=list(fetched.items),
         download_count=fetched.count,
         titles=_titles(session, [*ids, *(d.dataset_id for d in fetched.items)]),
+        next=ConsoleCursors(asked.next_cursor, given.next_cursor, fetched.next_cursor),
     )

@@ -10,10 +10,10 @@ from fastapi import Request as HttpRequest
 from fastapi.responses import RedirectResponse, Response
 
 from auth import service
-from auth.dependencies import CSRF_FIELD, AnyCaller, DbSession, cookie_session, request_caller
+from auth.dependencies import CSRF_FIELD, AnyCaller, Cursor, DbSession, cookie_session, request_caller
 from auth.exceptions import InvalidCredentials
 from catalog.portal.account.applications import ApplyForm, blank_form, dataset_to_apply_for, file_application
-from catalog.portal.accounts import account_tokens, consumer_console, end_session
+from catalog.portal.accounts import ConsoleCursors, account_tokens, consumer_console, end_session
 from catalog.portal.dependencies import (
     PortalRoute,
     auth_settings,
@@ -133,11 +133,19 @@ def revoke_token(token_id: str, http: HttpRequest, caller: AnyCaller, session: D
 
 
 @router.get("/console/consumer")
-def consumer(http: HttpRequest, caller: AnyCaller, session: DbSession) -> Response:
-    """A signed-in caller's requests, grants (status, downloads left, period) and download history."""
+def consumer(
+    http: HttpRequest,
+    caller: AnyCaller,
+    session: DbSession,
+    requests: Cursor = None,
+    grants: Cursor = None,
+    downloads: Cursor = None,
+) -> Response:
+    """A signed-in caller's requests, grants (status, downloads left, period) and download history, a page of each."""
     if caller.is_anonymous:
         return to_signin(http)
-    return show(http, page_request(http), "consumer.html", console=consumer_console(session, caller))
+    console = consumer_console(session, caller, ConsoleCursors(requests, grants, downloads))
+    return show(http, page_request(http), "consumer.html", console=console)
 
 
 def _apply_page(

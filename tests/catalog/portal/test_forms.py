@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -107,3 +108,23 @@ def test_a_signed_in_person_objects_with_their_account(
     fields = {"csrf_token": form_token(board.text), "reason": "与本单位数据重复"}
     assert client.post(f"/notices/{registration}/objections", data=fields, follow_redirects=False).status_code == 303
     assert [o["anonymous"] for o in _objections(client, operator, registration)] == [False]
+
+
+def test_the_consumer_console_pages_each_list(
+    client: TestClient, world: World, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("catalog.portal.accounts.CONSOLE_ROWS", 1)
+    granted(client, world)
+    for _ in range(2):
+        assert client.get(content_url(world), headers=bearer(world.consumer)).status_code == 200
+    give_password(engine, "consumer-x")
+    assert sign_in(client, "consumer-x").status_code == 303
+    first = client.get("/console/consumer")
+    assert "2 次下载" in _text(first.text) and first.text.count("<td>是</td>") == 1
+    assert 'class="next-requests"' not in first.text and 'class="next-grants"' not in first.text
+    following = re.search(r'class="next-downloads" href="([^"]+)"', first.text)
+    assert following, first.text
+    second = client.get(unescape(following.group(1)))
+    assert second.status_code == 200 and second.text.count("<td>是</td>") == 1
+    assert 'class="next-downloads"' not in second.text
+    assert client.get("/console/consumer", params={"downloads": "x" * 2001}).status_code == 422
