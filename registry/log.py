@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import rfc8785
-from sqlalchemy import func, text, tuple_
+from sqlalchemy import and_, func, or_, text
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from registry.keys import LOG, KeyRing
 from registry.merkle import (
@@ -89,6 +90,22 @@ def envelope_bytes(event: Event) -> bytes:
 # ---------------------------------------------------------------- hashes from the database
 
 
+def nodes_query(nodes: Sequence[Node]) -> Select[int, int, bytes]:
+    """The query for these nodes' hashes, one primary-key lookup per node on both engines.
+
+    Grouped by level as `level = ? AND index IN (...)`: SQLite plans a row-value `IN` as a scan of the whole table,
+    which made every proof cost time in proportion to the log's size.
+    """
+    by_level: dict[int, list[int]] = {}
+    for level, index in nodes:
+        by_level.setdefault(level, []).append(index)
+    wanted = [
+        and_(col(LogNode.level) == level, col(LogNode.index).in_(indexes))
+        for level, indexes in sorted(by_level.items())
+    ]
+    return select(col(LogNode.level), col(LogNode.index), col(LogNode.hash)).where(or_(*wanted))
+
+
 class _DbNodes:
     """Subtree hashes from log_node, with the ones added in this batch on top."""
 
@@ -112,11 +129,7 @@ class _DbNodes:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             # Plain rows, not ORM objects: a proof reads a few dozen and building objects would cost more.
-            rows = self.session.execute(
-                select(col(LogNode.level), col(LogNode.index), col(LogNode.hash)).where(
-                    tuple_(col(LogNode.level), col(LogNode.index)).in_(chunk)
-                )
-            ).all()
+            rows = self.session.execute(nodes_query(chunk)).all()
             self.pending.update({(level, index): node for level, index, node in rows})
         return self
 
