@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -103,3 +105,25 @@ def test_registry_tick_completes_ended_notices(cli_env: Settings) -> None:
     assert f"registered {reg['id']}" in result.output
     assert "1 registration(s) completed" in result.output
     assert "0 registration(s)" in runner.invoke(cli, ["registry", "tick"]).output
+
+
+# Run in a new interpreter: this one has imported the whole service already.
+_HELP_IMPORTS = """
+import sys
+from catalog.cli import app
+try:
+    app(args=sys.argv[1:])
+except SystemExit:
+    pass
+roots = {"sqlalchemy", "sqlmodel", "fastapi", "pydantic_settings", "minio", "registry", "storage"}
+modules = {"catalog.settings", "catalog.operations"}
+heavy = sorted(name for name in sys.modules if name.split(".")[0] in roots or name in modules)
+print("HEAVY", heavy)
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["accounts", "create", "--help"], ["serve", "--bogus"]])
+def test_help_and_usage_errors_import_none_of_the_service(args: list[str]) -> None:
+    ran = subprocess.run([sys.executable, "-c", _HELP_IMPORTS, *args], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in ran.stdout, ran.stdout + ran.stderr
+    assert "Usage" in ran.stdout + ran.stderr
