@@ -44,3 +44,16 @@ def test_entries_of_an_older_token_format_are_rewritten_when_the_service_prepare
         assert search_index.text_format(session.connection()) == search_index.TEXT_FORMAT
     assert labelled.answers(engine, ids) == expected
     assert search_sources.refresh_text(engine) == 0  # nothing left to rewrite
+
+
+def test_the_dictionary_is_loaded_at_start_up_only_for_a_catalog_with_datasets(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loads: list[int] = []
+    monkeypatch.setattr(search_sources, "warm_up", lambda: loads.append(1))
+    search_sources.prepare(engine)
+    assert loads == []  # an empty catalog: no worker pays for the dictionary until a dataset is written
+    labelled.load(engine)
+    drop_mirror(engine)
+    search_sources.prepare(engine)
+    assert loads == [1]
