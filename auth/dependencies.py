@@ -17,7 +17,10 @@ from auth.config import AuthSettings
 from auth.exceptions import InvalidCredentials, RoleRequired
 from auth.models import Account
 from auth.roles import Role
-from storage.db import SessionFactory
+from auth.schemas import AccountPublic
+from auth.token_cache import TOKENS
+from auth.tokens import hash_token, looks_like_token
+from storage.db import SessionFactory, now_of
 from storage.exceptions import Forbidden
 from storage.pagination import MAX_LIMIT
 
@@ -86,11 +89,33 @@ def request_caller(request: Request, account_id: str | None = None, **fields: ob
     return caller
 
 
-def _authenticate(session: Session, secret: str, settings: AuthSettings) -> Account:
-    account = service.authenticate(session, secret, settings)
+def _authenticate(session: Session, secret: str, digest: str, settings: AuthSettings) -> Account:
+    token, account = service.check_token(session, secret, settings)
     # End the lookup's transaction here, in the worker thread, so its connection goes back to the pool now.
     session.commit()
+    TOKENS.put(digest, token.id, token.expires_at, account)
     return account
+
+
+async def caller_of_token(request: Request, session: Session, settings: AuthSettings, secret: str) -> Caller:
+    """The caller a presented token (or session cookie's secret) signs in; InvalidCredentials for a dead one.
+
+    A token checked within the last second comes from the process's cache (auth/token_cache.py), with no database
+    work and no thread hop; otherwise it is checked in a worker thread.
+    """
+    if not looks_like_token(secret):
+        raise InvalidCredentials()
+    digest = hash_token(secret, settings.secret_key.get_secret_value())
+    cached = TOKENS.get(digest, now_of(session))
+    account: Account | AccountPublic
+    if cached is not None:
+        account = cached.account
+    else:
+        account = await run_in_threadpool(_authenticate, session, secret, digest, settings)
+    request.state.account = account
+    return request_caller(
+        request, account_id=account.id, name=account.name, role=Role(account.role), entity_id=account.entity_id
+    )
 
 
 class CsrfRefused(Forbidden):
@@ -132,15 +157,7 @@ async def optional_caller(
         return request_caller(request)
     if request.method not in READ_ONLY_METHODS and cookie_session(request) is not None:
         await _check_csrf(request, settings, secret)
-    account = await run_in_threadpool(_authenticate, session, secret, settings)
-    request.state.account = account
-    return request_caller(
-        request,
-        account_id=account.id,
-        name=account.name,
-        role=Role(account.role),
-        entity_id=account.entity_id,
-    )
+    return await caller_of_token(request, session, settings, secret)
 
 
 async def current_caller(caller: Annotated[Caller, Depends(optional_caller)]) -> Caller:

@@ -40,9 +40,9 @@ AuthConfig = Annotated[AuthSettings, Depends(get_auth_settings)]
 
 
 @router.get("/me", response_model=AccountPublic)
-async def read_me(caller: SignedIn, request: Request) -> Account:
-    """The calling account, as loaded when its token was checked."""
-    account: Account = request.state.account
+async def read_me(caller: SignedIn, request: Request) -> Account | AccountPublic:
+    """The calling account, as loaded when its token was checked (or as the token cache holds it)."""
+    account: Account | AccountPublic = request.state.account
     return account
 
 

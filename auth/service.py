@@ -18,6 +18,7 @@ from auth.exceptions import InvalidCredentials
 from auth.models import Account, ApiToken, AuditEvent
 from auth.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from auth.roles import Role
+from auth.token_cache import TOKENS
 from auth.tokens import generate_token, hash_token, looks_like_token, token_prefix
 from storage.db import now_of, upgrade_to_write
 from storage.exceptions import Conflict, FieldProblem, InvalidInput, NotFound, TooManyRequests
@@ -142,11 +143,13 @@ def revoke_token(session: Session, caller: Caller, token_id: str) -> ApiToken:
         session.add(token)
     audit.record(session, caller, "token.revoke", f"token:{token.id}")
     session.commit()
+    # Other processes stop trusting it within a second (auth/token_cache.py); this one at once.
+    TOKENS.forget_token(token.id)
     return token
 
 
-def authenticate(session: Session, secret: str, settings: AuthSettings) -> Account:
-    """The account behind a live token, or InvalidCredentials without saying why."""
+def check_token(session: Session, secret: str, settings: AuthSettings) -> tuple[ApiToken, Account]:
+    """The live token and its account, or InvalidCredentials without saying why; notes the token's use."""
     if not looks_like_token(secret):
         raise InvalidCredentials()
     digest = hash_token(secret, settings.secret_key.get_secret_value())
@@ -166,7 +169,12 @@ def authenticate(session: Session, secret: str, settings: AuthSettings) -> Accou
         upgrade_to_write(session)
         session.execute(update(ApiToken).where(col(ApiToken.id) == token.id).values(last_used_at=now))
         session.commit()
-    return account
+    return token, account
+
+
+def authenticate(session: Session, secret: str, settings: AuthSettings) -> Account:
+    """The account behind a live token, or InvalidCredentials without saying why."""
+    return check_token(session, secret, settings)[1]
 
 
 def sign_in_wait(session: Session, caller: Caller, settings: AuthSettings, name: str) -> int:
