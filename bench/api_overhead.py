@@ -1,4 +1,5 @@
-"""Throughput of GET /api/v1/me (token lookup, middleware, audit-free read) against a bare FastAPI endpoint.
+"""Throughput of GET /api/v1/me (token check, middleware, audit-free read) against bare FastAPI endpoints: a `def`
+route (which pays a thread hop) and an `async def` route (the cheapest FastAPI serves), under the same uvicorn.
 
 Both servers run as single uvicorn processes on 127.0.0.1 in the same run; the load comes from `wrk` when it
 is installed (apt-get install wrk), else from a small asyncio client. Prints JSON.
@@ -29,10 +30,18 @@ from fastapi import FastAPI
 app = FastAPI()
 
 
+ME = {"id": "01hx", "name": "bench", "role": "consumer", "entity_id": None, "is_active": True,
+      "created_at": "2026-11-22T08:00:00Z"}
+
+
 @app.get("/api/v1/me")
 def me() -> dict[str, object]:
-    return {"id": "01hx", "name": "bench", "role": "consumer", "entity_id": None, "is_active": True,
-            "created_at": "2026-11-22T08:00:00Z"}
+    return ME
+
+
+@app.get("/async/me")
+async def async_me() -> dict[str, object]:
+    return ME
 """
 
 
@@ -122,6 +131,7 @@ def main() -> None:
         wait_until_up(bare_url)
         assert httpx.get(pdr_url, headers={"Authorization": f"Bearer {token}"}).status_code == 200
         bare = measure(bare_url, None, args.seconds, args.connections)
+        bare_async = measure(f"http://127.0.0.1:{bare_port}/async/me", None, args.seconds, args.connections)
         me = measure(pdr_url, token, args.seconds, args.connections)
     finally:
         for server in servers:
@@ -136,9 +146,11 @@ def main() -> None:
                 "load_generator": "wrk" if shutil.which("wrk") else "python-asyncio",
                 "connections": args.connections,
                 "seconds": args.seconds,
-                "bare_fastapi_rps": round(bare, 1),
+                "bare_fastapi_def_rps": round(bare, 1),
+                "bare_fastapi_async_rps": round(bare_async, 1),
                 "pdr_me_rps": round(me, 1),
-                "ratio": round(me / bare, 3),
+                "ratio_to_def": round(me / bare, 3),
+                "ratio_to_async": round(me / bare_async, 3),
                 "cpus": os.cpu_count(),
                 "load_average": os.getloadavg(),
             },
