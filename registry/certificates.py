@@ -40,7 +40,7 @@ from registry.certificate_credential import (
 )
 from registry.codes import make_certificate_number, parse_certificate_number
 from registry.config import RegistrySettings
-from registry.context import issuer_name_of, keyring_of
+from registry.context import IssuerName, issuer_name_of, keyring_of
 from registry.counters import next_value
 from registry.credentials import did_key_verification_method, sign_credential
 from registry.deadlines import china_date, china_midnight_utc
@@ -205,6 +205,35 @@ def _credential_subject(target: _Target, rights: list[str], scope: str) -> dict[
 
 
 @dataclass(frozen=True)
+class Preview:
+    """What a certificate issued now would say, before it has a number, a status slot or a signature."""
+
+    target: _Target
+    rights: list[str]
+    scope: str
+    valid_from: datetime
+    valid_until: datetime
+    issuer_name: IssuerName
+
+    @property
+    def credential_subject(self) -> dict[str, Any]:
+        """The credential's subject exactly as issuing signs it."""
+        return _credential_subject(self.target, self.rights, self.scope)
+
+
+def preview(session: Session, caller: Caller, settings: RegistrySettings, data: CertificateRequest) -> Preview:
+    """What issuing `data` now would certify, refused as issuing would refuse it, without writing anything."""
+    if not caller.is_staff:
+        raise Forbidden("only the registry's staff issue certificates")
+    target = _target(session, data)
+    rights = _rights(data.rights, target)
+    # Whole seconds: validFrom, the proof's created and the log event's time must be the same text.
+    now = now_of(session).astimezone(UTC).replace(microsecond=0)
+    valid_until = _valid_until(now, settings, data.authorisation_ends_on)
+    return Preview(target, rights, data.scope.strip(), now, valid_until, issuer_name_of(session))
+
+
+@dataclass(frozen=True)
 class _Terms:
     """What a certificate grants, to whom, on what and for how long."""
 
@@ -216,16 +245,12 @@ class _Terms:
     valid_until: datetime
 
 
-def _terms(session: Session, settings: RegistrySettings, data: CertificateRequest) -> _Terms:
-    target = _target(session, data)
-    rights = _rights(data.rights, target)
-    # Whole seconds: validFrom, the proof's created and the log event's time must be the same text.
-    now = now_of(session).astimezone(UTC).replace(microsecond=0)
-    valid_until = _valid_until(now, settings, data.authorisation_ends_on)
-    today = china_date(now)
+def _terms(session: Session, caller: Caller, settings: RegistrySettings, data: CertificateRequest) -> _Terms:
+    shown = preview(session, caller, settings, data)
+    today = china_date(shown.valid_from)
     serial = next_value(session, f"certificate:{today.year:04d}{today.month:02d}")
     number = make_certificate_number(today.year, today.month, settings.registry_code, serial)
-    return _Terms(target, number, rights, data.scope.strip(), now, valid_until)
+    return _Terms(shown.target, number, shown.rights, shown.scope, shown.valid_from, shown.valid_until)
 
 
 def _unsigned_credential(terms: _Terms, slot: Allocation, issuer: dict[str, Any], base_url: str) -> dict[str, Any]:
@@ -256,7 +281,7 @@ def issue(
         raise Forbidden("only the registry's staff issue certificates")
     # First, so that a cancellation of the subject either sees this certificate or is seen by it.
     status_list.lock(session)
-    terms = _terms(session, settings, data)
+    terms = _terms(session, caller, settings, data)
     slot = status_list.allocate(session, base_url)
     key, private_key = keyring_of(session).signer(session, ISSUER)
     # The name as set now; credentials issued earlier keep the name they were signed with.
