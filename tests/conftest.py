@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.plugins.registry_world",
     "tests.plugins.exchange_world",
     "tests.plugins.browser",
+    "tests.plugins.axe",
     "tests.plugins.client_world",
     "tests.plugins.strict_skips",
 ]
