@@ -1,7 +1,8 @@
 """The `pdr` command line: serve, migrate, and administer accounts.
 
-Only the arguments and the help live here. Each command imports `catalog.operations`, which does the work, when it
-runs: the service's modules take seconds to import, and `pdr --help` or a mistyped option needs none of them.
+Only the arguments and the help live here. Each command imports its module of `catalog.operations`, which does the
+work, when it runs: the service's modules take seconds to import, `pdr --help` or a mistyped option needs none of
+them, and `pdr accounts create` needs no search, import or object-store code.
 """
 
 from __future__ import annotations
@@ -37,33 +38,33 @@ def serve(
     workers: int = typer.Option(1, help="Worker processes (PostgreSQL deployments)."),
 ) -> None:
     """Run the HTTP service; on the embedded SQLite database, run `pdr init` first; refuse to start unprepared."""
-    from catalog import operations
+    from catalog.operations import serving
 
-    operations.serve(host, port, workers)
+    serving.serve(host, port, workers)
 
 
 @app.command("init")
 def init_command() -> None:
     """Prepare the database for `pdr serve`: apply the migrations and create the signing keys; safe to repeat."""
-    from catalog import operations
+    from catalog.operations import database
 
-    operations.init()
+    database.init()
 
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Apply the schema migrations (`pdr init` does this and creates the signing keys)."""
-    from catalog import operations
+    from catalog.operations import database
 
-    operations.db_upgrade(revision)
+    database.db_upgrade(revision)
 
 
 @db_app.command("current")
 def db_current() -> None:
     """Show the schema revision and whether it is the newest."""
-    from catalog import operations
+    from catalog.operations import database
 
-    operations.db_current()
+    database.db_current()
 
 
 @accounts_app.command("create")
@@ -73,66 +74,66 @@ def accounts_create(
     entity: str | None = typer.Option(None, "--entity", help="Entity id (providers)."),
 ) -> None:
     """Create an account; its API token is printed alone on the last line."""
-    from catalog import operations
+    from catalog.operations import accounts
 
-    operations.accounts_create(name, role, entity)
+    accounts.accounts_create(name, role, entity)
 
 
 @accounts_app.command("set-password")
 def accounts_set_password(name: str = typer.Argument(..., help="Account name.")) -> None:
     """Set the web sign-in password of an account (asked for, never an argument)."""
     password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    from catalog import operations
+    from catalog.operations import accounts
 
-    operations.accounts_set_password(name, password)
+    accounts.accounts_set_password(name, password)
 
 
 @keys_app.command("init")
 def keys_init() -> None:
     """Create the log key and the issuer key if they do not exist (encrypted with PDR_KEY_PASSPHRASE)."""
-    from catalog import operations
+    from catalog.operations import database
 
-    operations.keys_init()
+    database.keys_init()
 
 
 @keys_app.command("rotate-issuer")
 def keys_rotate_issuer() -> None:
     """Retire the signing issuer key and create a new one; earlier credentials keep verifying."""
-    from catalog import operations
+    from catalog.operations import database
 
-    operations.keys_rotate_issuer()
+    database.keys_rotate_issuer()
 
 
 @log_app.command("audit")
 def log_audit() -> None:
     """Recompute the log from its entries and check its checkpoints and every row citing it."""
-    from catalog import operations
+    from catalog.operations import registry
 
-    operations.log_audit()
+    registry.log_audit()
 
 
 @storage_app.command("gc")
 def storage_gc() -> None:
     """Remove stale temporary uploads and objects no file refers to; safe while the service runs."""
-    from catalog import operations
+    from catalog.operations import objects
 
-    operations.storage_gc()
+    objects.storage_gc()
 
 
 @storage_app.command("verify")
 def storage_verify() -> None:
     """Re-hash every object and check that every file has its object; exits 1 on any problem."""
-    from catalog import operations
+    from catalog.operations import objects
 
-    operations.storage_verify()
+    objects.storage_verify()
 
 
 @registry_app.command("tick")
 def registry_tick() -> None:
     """Complete every registration whose public notice has ended with no open objection."""
-    from catalog import operations
+    from catalog.operations import registry
 
-    operations.registry_tick()
+    registry.registry_tick()
 
 
 VERIFY_EXIT_CODES = (
@@ -181,9 +182,9 @@ def catalog_import(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Import datasets (idempotent by name); bad records are listed and skipped."""
-    from catalog import operations
+    from catalog.operations import imports
 
-    operations.catalog_import(file, publisher, org_map, progress)
+    imports.catalog_import(file, publisher, org_map, progress)
 
 
 def main() -> None:

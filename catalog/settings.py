@@ -6,18 +6,20 @@ import itertools
 import math
 from collections import Counter
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from auth.config import AuthSettings
 from catalog.config import CatalogSettings
-from registry.config import RegistrySettings
-from registry.context import DEFAULT_ISSUER_NAME, IssuerName
-from registry.keys import KeyRing, log_origin
+from registry.config import DEFAULT_ISSUER_NAME, IssuerName, RegistrySettings, log_origin
 from storage.config import StorageSettings
 from storage.db import DatabaseSettings
 from storage.inputs import control_character, control_message
+
+if TYPE_CHECKING:
+    from registry.keys import KeyRing
 
 
 class Environment(StrEnum):
@@ -116,6 +118,10 @@ class Settings(BaseSettings):
 
     def keyring(self) -> KeyRing:
         """A key ring for these settings; production refuses unencrypted keys."""
+        # Deferred: the keys' module brings the cryptography stack and the tables, which commands that only read
+        # settings (`pdr accounts create`) do not need.
+        from registry.keys import KeyRing
+
         return KeyRing(passphrase=self.passphrase, require_encrypted=self.env == Environment.production)
 
     def unsafe_for_production(self) -> list[str]:

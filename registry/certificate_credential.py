@@ -13,7 +13,7 @@ from typing import Any
 
 from registry import log, status_list
 from registry.codes import parse_certificate_number
-from registry.context import IssuerName
+from registry.config import IssuerName
 from registry.enums import SubjectType
 from registry.models import Certificate
 

@@ -39,8 +39,8 @@ from registry.certificate_credential import (
     status_of,
 )
 from registry.codes import make_certificate_number, parse_certificate_number
-from registry.config import RegistrySettings
-from registry.context import IssuerName, issuer_name_of, keyring_of
+from registry.config import IssuerName, RegistrySettings
+from registry.context import issuer_name_of, keyring_of
 from registry.counters import next_value
 from registry.credentials import did_key_verification_method, sign_credential
 from registry.deadlines import china_date, china_midnight_utc

@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+@dataclass(frozen=True)
+class IssuerName:
+    """The issuing body's name in Chinese and in English, as newly issued credentials name their issuer."""
+
+    zh: str
+    en: str
+
+
+# What a session bound without a name (a job, a benchmark) issues under; the service binds its setting.
+DEFAULT_ISSUER_NAME = IssuerName(zh="公共数据登记机构", en="Public Data Registration Body")
+
+
+def log_origin(base_url: str) -> str:
+    """The log's origin line: the public URL without scheme, plus /log (e.g. ``registry.example/log``)."""
+    parts = urlsplit(base_url)
+    return f"{parts.netloc}{parts.path.rstrip('/')}/log"
 
 
 class RegistrySettings(BaseSettings):

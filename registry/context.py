@@ -6,28 +6,16 @@ certificates, status lists) sign with the keys of the use case that called them,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
+from registry.config import DEFAULT_ISSUER_NAME, IssuerName
 from registry.keys import KeyRing
 from storage.db import set_now
 
 _KEYRING = "keyring"
 _ISSUER_NAME = "issuer_name"
-
-
-@dataclass(frozen=True)
-class IssuerName:
-    """The issuing body's name in Chinese and in English, as newly issued credentials name their issuer."""
-
-    zh: str
-    en: str
-
-
-# What a session bound without a name (a job, a benchmark) issues under; the service binds its setting.
-DEFAULT_ISSUER_NAME = IssuerName(zh="公共数据登记机构", en="Public Data Registration Body")
 
 
 def with_keyring(session: Session, keyring: KeyRing) -> Session:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -37,12 +36,6 @@ class KeyLocked(ServiceUnavailable):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
-
-
-def log_origin(base_url: str) -> str:
-    """The log's origin line: the public URL without scheme, plus /log (e.g. ``registry.example/log``)."""
-    parts = urlsplit(base_url)
-    return f"{parts.netloc}{parts.path.rstrip('/')}/log"
 
 
 def _private_pem(private_key: Ed25519PrivateKey, passphrase: str | None) -> str:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from storage.objects import ObjectStore
-from storage.stores import open_object_store
+if TYPE_CHECKING:
+    from storage.objects import ObjectStore
 
 
 def default_storage_url() -> str:
@@ -48,6 +48,9 @@ class StorageSettings(BaseSettings):
 
     def open_store(self) -> ObjectStore:
         """Build the object store these settings describe (no I/O until it is used)."""
+        # Deferred: the S3 backend's client library (minio) is heavy, and commands that only read settings skip it.
+        from storage.stores import open_object_store
+
         return open_object_store(
             self.storage_url,
             access_key=_reveal(self.s3_access_key),

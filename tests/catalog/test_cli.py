@@ -116,7 +116,7 @@ try:
 except SystemExit:
     pass
 roots = {"sqlalchemy", "sqlmodel", "fastapi", "pydantic_settings", "minio", "registry", "storage"}
-modules = {"catalog.settings", "catalog.operations"}
+modules = {"catalog.settings", "catalog.operations.common"}
 heavy = sorted(name for name in sys.modules if name.split(".")[0] in roots or name in modules)
 print("HEAVY", heavy)
 """
@@ -127,3 +127,10 @@ def test_help_and_usage_errors_import_none_of_the_service(args: list[str]) -> No
     ran = subprocess.run([sys.executable, "-c", _HELP_IMPORTS, *args], capture_output=True, text=True, check=True)
     assert "HEAVY []" in ran.stdout, ran.stdout + ran.stderr
     assert "Usage" in ran.stdout + ran.stderr
+
+
+def test_a_command_on_a_database_never_migrated_says_so_without_sql(cli_env: Settings) -> None:
+    result = CliRunner().invoke(cli, ["accounts", "create", "alice", "--role", "admin"])
+    assert result.exit_code == 1
+    assert "the database cannot be used" in result.output and "pdr init" in result.output
+    assert "SELECT" not in result.output and "alice" not in result.output

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from registry.certificate_credential import issued_event, issuer_id, issuer_names, issuer_object
-from registry.context import IssuerName
+from registry.config import IssuerName
 
 DID = "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
-from registry.context import IssuerName
+from registry.config import IssuerName
 from tests.support.certificates import issue, ok, post, registered_resource
 from tests.support.data import FakeClock
 from tests.support.registry import Provider

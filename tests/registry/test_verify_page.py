@@ -7,7 +7,7 @@ from datetime import date
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from registry.context import IssuerName
+from registry.config import IssuerName
 from registry.verify_page import beijing_time, render_verification
 from tests.support.certificates import issue, ok, post, registered_resource
 from tests.support.data import FakeClock

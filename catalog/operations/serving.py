@@ -1,0 +1,96 @@
+"""`pdr serve`: prepare the embedded database, refuse to start unprepared, and run uvicorn's workers."""
+
+from __future__ import annotations
+
+import signal
+from contextlib import nullcontext
+from types import FrameType
+
+import typer
+from rich.markup import escape
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from catalog.operations import common
+from catalog.settings import Settings
+from catalog.web.logs import configure_logging, logging_config
+from registry import keys
+from storage import migrate
+from storage.db import error_summary, session_scope, unavailable_reason
+
+# How long a worker process may take to answer its supervisor's first health check: a new process imports the whole
+# service, which on a busy machine takes longer than uvicorn's default (5 s), and a worker not answering is replaced.
+# Workers start together on the same cores, so each one more makes every one of them slower to start.
+WORKER_START_SECONDS = 30
+WORKER_START_SECONDS_EACH = 10
+
+
+def _worker_start_budget(workers: int) -> int:
+    """Seconds the supervisor waits for a worker's answer before it replaces the worker."""
+    return WORKER_START_SECONDS + WORKER_START_SECONDS_EACH * workers
+
+
+def _stop_on_sigterm(number: int, frame: FrameType | None) -> None:
+    """SIGTERM before the server takes over its signals, or passed on after it shut down gracefully: a clean exit."""
+    raise SystemExit(0)
+
+
+def _is_embedded_default(settings: Settings) -> bool:
+    return make_url(settings.db.database_url).get_backend_name() == "sqlite"
+
+
+def _serving_problem(engine: Engine, settings: Settings) -> str | None:
+    """What would make the service answer 503 to every registry write, naming the fix; None when nothing would."""
+    try:
+        if not migrate.is_current(engine):
+            return "the database schema is not at the newest revision; run `pdr init` (migrations and keys) first"
+        with session_scope(engine, write=False) as session:
+            for purpose in (keys.LOG, keys.ISSUER):
+                settings.keyring().signer(session, purpose)
+    except keys.KeysMissing:
+        return "the registry has no signing keys; run `pdr init` (migrations and keys) first"
+    except keys.KeyLocked as exc:
+        return f"{exc.detail} (check PDR_KEY_PASSPHRASE)"
+    except SQLAlchemyError as exc:
+        return f"the database cannot be used: {unavailable_reason(exc) or error_summary(exc)}"
+    return None
+
+
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the HTTP service; on the embedded SQLite database, prepare it first; refuse to start unprepared."""
+    # Imported here: the other commands start without the server's modules.
+    import uvicorn
+
+    from catalog.web.metrics import multiprocess_dir, shared_metrics_dir
+
+    settings = common.settings()
+    configure_logging(settings.log_format, settings.log_level)
+    with common.engine(settings) as engine:
+        if _is_embedded_default(settings):
+            # One process on one machine: the README's single command prepares its own database.
+            migrate.upgrade(engine)
+            with session_scope(engine) as session:
+                keys.init_keys(session, settings.log_origin, settings.passphrase)
+        problem = _serving_problem(engine, settings)
+    if problem is not None:
+        # One unwrapped line, for the journal and for whoever greps it.
+        common.err.print(f"[red]refusing to start:[/red] {escape(problem)}", soft_wrap=True)
+        raise typer.Exit(1)
+    # uvicorn raises the signal again once it has shut down; by default that would end the process by the signal,
+    # skipping the clean-up below and reporting a failure to whoever stopped the service.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    # Worker processes count their requests in files of a shared folder, which /metrics in any of them sums.
+    with shared_metrics_dir() if workers > 1 or multiprocess_dir() else nullcontext():
+        uvicorn.run(
+            "catalog.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            # Applied again in each worker process, which starts with logging unconfigured.
+            log_config=logging_config(settings.log_format, settings.log_level),
+            access_log=False,
+            timeout_worker_healthcheck=_worker_start_budget(workers),
+            timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+        )
