@@ -14,6 +14,7 @@ from catalog.app import create_app
 from catalog.cli import app as cli
 from catalog.settings import Settings
 from tests.support.env import TEST_SECRET
+from tests.support.pdr_process import pdr_env, run_pdr
 
 
 @pytest.fixture
@@ -134,3 +135,12 @@ def test_a_command_on_a_database_never_migrated_says_so_without_sql(cli_env: Set
     assert result.exit_code == 1
     assert "the database cannot be used" in result.output and "pdr init" in result.output
     assert "SELECT" not in result.output and "alice" not in result.output
+
+
+def test_accounts_are_created_by_a_process_of_their_own(database_url: str, tmp_path: Path) -> None:
+    # A new interpreter imports only what the command needs: the tables must still all be declared.
+    env = pdr_env(database_url, tmp_path)
+    assert run_pdr(env, "init", cwd=tmp_path).returncode == 0
+    created = run_pdr(env, "accounts", "create", "alice", "--role", "admin", cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip().splitlines()[-1].startswith("pdr_")
