@@ -66,6 +66,7 @@ def page_request(http: HttpRequest, *, visitor_forms: bool = False) -> Request:
         path=http.url.path,
         query=tuple(http.query_params.multi_items()),
         viewer=viewer,
+        viewer_role=caller.role.value if viewer and caller is not None and caller.role is not None else None,
         csrf=token,
         presession=nonce if visitor_forms and not secret else None,
     )

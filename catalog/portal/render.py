@@ -20,13 +20,14 @@ Params = Sequence[tuple[str, str]]
 @dataclass(frozen=True)
 class Request:
     """What a page needs to know of its request: the language, whether `?lang=` chose it, the path and query,
-    the signed-in account's name, the token its forms carry, and a new visitor's pre-session value."""
+    the signed-in account's name and role, the token its forms carry, and a new visitor's pre-session value."""
 
     locale: str
     explicit: bool
     path: str
     query: Params = field(default_factory=tuple)
     viewer: str | None = None
+    viewer_role: str | None = None
     csrf: str = ""
     presession: str | None = None
 

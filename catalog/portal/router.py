@@ -32,7 +32,7 @@ router = APIRouter(include_in_schema=False, route_class=PortalRoute)
 
 RESULTS_PER_PAGE = 20
 STATIC = files("catalog.portal") / "static"
-_STATIC_TYPES = {"portal.css": "text/css; charset=utf-8"}
+_STATIC_TYPES = {"portal.css": "text/css; charset=utf-8", "upload.js": "text/javascript; charset=utf-8"}
 
 Lang = Annotated[str | None, Query(max_length=8)]
 AcceptLanguage = Annotated[str | None, Header(max_length=500)]

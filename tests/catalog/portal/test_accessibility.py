@@ -57,6 +57,20 @@ PAGES = [
     Checked("consumer console", lambda made: "/console/consumer", shows=("table.grants",), account="consumer-x"),
     Checked("notice board, signed in", lambda made: "/notices", shows=("form.objection",), account="consumer-x",
             prepare=_open_every_details),
+    Checked("application for access", lambda made: f"/datasets/{made['conditional']}/apply", shows=("#apply-purpose",),
+            account="consumer-x"),
+    Checked("review queue", lambda made: "/console/operator", shows=("main h1",), account="operator-1"),
+    Checked("registration review", lambda made: f"/console/operator/registrations/{made['notice']}",
+            shows=("main h1",), account="operator-1"),
+    Checked("objections", lambda made: "/console/operator/objections", shows=("main h1",), account="operator-1"),
+    Checked("certificates", lambda made: "/console/operator/certificates", shows=("main h1",), account="operator-1"),
+    Checked("a certificate", lambda made: f"/console/operator/certificates/{made['certificate']}",
+            shows=("main h1",), account="operator-1"),
+    Checked("entities", lambda made: "/console/operator/entities", shows=("main h1",), account="operator-1"),
+    Checked("access requests to second", lambda made: "/console/operator/access-requests", shows=("main h1",),
+            account="operator-1"),
+    Checked("dashboard", lambda made: "/console/operator/dashboard", shows=("svg[role=img]",), account="operator-1",
+            prepare=_open_every_details),
 ]  # fmt: skip
 LANGUAGES: dict[str, dict[str, Any]] = {
     "zh": {"locale": "zh-CN"},
@@ -72,7 +86,7 @@ def _make_world(client: TestClient, world: World, engine: Engine, clock: FakeClo
         give_password(engine, name)
     resource = registered_resource(client, clock, world.provider, world.operator)
     certificate = ok(issue(client, world.operator, resource_id=resource["id"], rights=["holding"]))
-    in_notice(client, clock, world.provider, world.operator, "海珠区路灯运行数据")
+    notice = in_notice(client, clock, world.provider, world.operator, "海珠区路灯运行数据")
     first = client.get("/api/v1/datasets", params={"sort": "title", "limit": 1}).json()
     assert first["next_cursor"], first
     return {
@@ -80,6 +94,8 @@ def _make_world(client: TestClient, world: World, engine: Engine, clock: FakeClo
         "publisher": world.provider.entity_id,
         "certificate": certificate["number"],
         "cursor": first["next_cursor"],
+        "conditional": world.conditional,
+        "notice": notice,
     }
 
 

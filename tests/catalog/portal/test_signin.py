@@ -14,7 +14,8 @@ from auth.dependencies import SESSION_COOKIE, csrf_token
 from auth.roles import Role
 from catalog.settings import Settings
 from tests.support.data import bearer, make_account
-from tests.support.signing_in import PASSWORD, form_token, sign_in
+from tests.support.exchange import World
+from tests.support.signing_in import PASSWORD, form_token, give_password, sign_in
 
 
 @pytest.fixture
@@ -183,3 +184,22 @@ def test_public_pages_set_no_cookie_and_name_the_signed_in_account(client: TestC
     home = client.get("/")
     assert 'class="viewer">carol<' in home.text and 'action="/signout"' in home.text
     assert home.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("name", "consoles"),
+    [
+        ("consumer-x", ["/console/consumer"]),
+        ("provider-1", ["/console/consumer", "/console/provider"]),
+        ("operator-1", ["/console/operator"]),
+    ],
+)
+def test_the_header_links_the_consoles_of_ones_role(
+    client: TestClient, world: World, engine: Engine, name: str, consoles: list[str]
+) -> None:
+    give_password(engine, name)
+    assert sign_in(client, name).status_code == 303
+    home = client.get("/")
+    assert re.findall(r'href="([^"]+)" class="console-link"', home.text) == consoles
+    client.cookies.clear()
+    assert 'class="console-link"' not in client.get("/").text

@@ -1,0 +1,1 @@
+"""The provider console's datasets: metadata, versions, uploads and publishing."""

@@ -1,0 +1,1 @@
+"""The provider console's registrations: applying, their states, deadlines and steps."""

@@ -1,0 +1,1 @@
+"""The provider console's data resources and data products."""
