@@ -12,14 +12,13 @@ NODES = [(0, 5), (0, 900), (3, 7), (1, 2)]
 
 
 def _plan(engine: Engine) -> str:
-    statement = nodes_query(NODES).compile(engine, compile_kwargs={"literal_binds": True})
+    statement, parameters = nodes_query(NODES)
+    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             # The table is small; forbid the sequential scan so the plan shows whether an index can serve the query.
             connection.execute(text("SET LOCAL enable_seqscan = off"))
-        rows = connection.execute(
-            text(f"EXPLAIN QUERY PLAN {statement}" if engine.dialect.name == "sqlite" else f"EXPLAIN {statement}")
-        ).all()
+        rows = connection.execute(text(explain + statement.text), parameters).all()
     return "\n".join(str(row[-1]) for row in rows)
 
 
@@ -30,9 +29,9 @@ def test_node_reads_use_the_primary_key(engine: Engine) -> None:
             [{"level": level, "index": index, "hash": b"h"} for level in range(4) for index in range(1000)],
         )
     plan = _plan(engine)
-    assert "SCAN log_node" not in plan and "Seq Scan" not in plan, plan
+    assert "SCAN log_node" not in plan and "Seq Scan on log_node" not in plan, plan
     if engine.dialect.name == "sqlite":
-        assert plan.count("USING INDEX sqlite_autoindex_log_node_1 (level=? AND index=?)") == 3, plan
+        assert "SEARCH log_node USING INDEX sqlite_autoindex_log_node_1 (level=? AND index=?)" in plan, plan
 
 
 def test_node_reads_return_exactly_the_nodes_asked_for(engine: Engine) -> None:
@@ -45,5 +44,6 @@ def test_node_reads_return_exactly_the_nodes_asked_for(engine: Engine) -> None:
                 for index in range(1000)
             ],
         )
-        found = {(level, index): node for level, index, node in session.execute(nodes_query(NODES)).all()}
+        statement, parameters = nodes_query(NODES)
+        found = {(level, index): node for level, index, node in session.execute(statement, parameters).all()}
     assert found == {(level, index): bytes([level, index % 256]) for level, index in NODES}
