@@ -1,11 +1,15 @@
-"""The portal's main pages: screenshots in Chinese for docs/screenshots/, and each page's weight. Prints JSON.
+"""The portal's pages, public and signed in: screenshots in Chinese for docs/screenshots/, and each page's weight.
+Prints JSON.
 
     .venv/bin/python bench/portal.py [--out docs/screenshots]
 
-Runs `pdr serve` on 127.0.0.1 (embedded SQLite and file store, in a temporary folder), fills it with a few
-publishers and datasets over the API, then opens the home page, a search and a dataset page in Debian's chromium
-(Playwright, headless, zh-CN) and saves a full-page PNG of each. The weight of a page is the bytes of every
-response the browser loaded for it, by kind (document, stylesheet, script, other).
+Runs `pdr serve` on 127.0.0.1 (embedded SQLite and file store, in a temporary folder) and fills it over the API
+(bench/portal_world.py): first with no public notice, so that two resources are registered and one has a
+certificate, then, restarted with the default settings, with datasets, access requests, downloads and registrations
+submitted, accepted and in notice. Debian's chromium (Playwright, headless, zh-CN) then signs in through the
+portal's own form in one context per role (consumer, provider, operator; the visitor's pages in one of their own)
+and saves a full-page PNG of each page. The weight of a page is the bytes of every response the browser loaded
+for it, by kind (document, stylesheet, script, other), with the browser's cache off.
 """
 
 from __future__ import annotations
@@ -13,121 +17,59 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-from support import ROOT, start_embedded, token, uscc
-
-PUBLISHERS = [
-    ("广州市天河区交通运输局", "Tianhe District Transport Bureau"),
-    ("广州市公共交通集团有限公司", "Guangzhou Public Transport Group"),
-    ("广州市越秀区数据中心", "Yuexiu District Data Centre"),
-]
-# (publisher, title, English title, description, themes, keywords, file name)
-DATASETS = [
-    (
-        0,
-        "天河区公共充电桩分布数据",
-        "Public charging piles in Tianhe",
-        "天河区公共充电桩的位置、功率与运营单位，按月更新。",
-        ["intelligent_vehicles"],
-        ["充电桩", "新能源汽车"],
-        "充电桩.csv",
-    ),
-    (
-        0,
-        "天河区充电桩使用时长统计",
-        "Charging pile usage hours in Tianhe",
-        "各充电站每日累计使用时长与充电量。",
-        ["intelligent_vehicles", "public_services"],
-        ["充电桩", "能源"],
-        "使用时长.csv",
-    ),
-    (
-        1,
-        "广州市公交站点客流统计",
-        "Passenger counts at Guangzhou bus stops",
-        "全市公交站点的日均客流量，按站点与线路汇总。",
-        ["public_services"],
-        ["公交", "客流"],
-        "客流.csv",
-    ),
-    (
-        1,
-        "广州市新能源公交车充电站点",
-        "Charging stations of Guangzhou's electric buses",
-        "新能源公交车专用充电站点与充电桩数量。",
-        ["intelligent_vehicles"],
-        ["充电桩", "公交"],
-        "公交充电站.csv",
-    ),
-    (
-        2,
-        "越秀区停车场泊位信息",
-        "Parking spaces in Yuexiu",
-        "越秀区公共停车场的位置与泊位数。",
-        ["public_services"],
-        ["停车场"],
-        "泊位.csv",
-    ),
-    (
-        2,
-        "越秀区低空飞行器起降点",
-        "Drone take-off and landing sites in Yuexiu",
-        "低空经济试点区域内的起降点位置与开放时段。",
-        ["low_altitude_aerospace"],
-        ["低空经济", "无人机"],
-        "起降点.csv",
-    ),
-]
-CSV = "站点编号,名称,经度,纬度,功率kW\nTH001,天河体育中心,113.3245,23.1371,120\nTH002,珠江新城,113.3219,23.1196,60\n"
+from portal_world import CONSUMER, OPERATOR, PASSWORD, SCOPE, World
+from support import ROOT, start_embedded
 
 
-def _token(env: dict[str, str], name: str, role: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(env, name, role)}"}
+@dataclass(frozen=True)
+class Shot:
+    """A page to shoot: who looks at it, its path, and, for a form's answer, how to send the form found there."""
+
+    name: str
+    role: str | None  # the account signed in, or None for a visitor
+    path: str
+    then: Callable[[Any], None] | None = None
 
 
-def _ok(response: httpx.Response) -> Any:
-    response.raise_for_status()
-    return response.json()
+def _preview(page: Any) -> None:
+    """Ask the certificate form for its preview: the scope typed in, the rights as the form proposes them."""
+    page.fill("#scope", SCOPE)
+    with page.expect_navigation():
+        page.locator("form.issue-terms button[type=submit]").click()
 
 
-def fill(env: dict[str, str], base: str) -> str:
-    """Publishers, datasets with a file each, and a few downloads; returns the first dataset's id."""
-    operator = _token(env, "portal-operator", "operator")
-    providers = []
-    for serial, (name, name_en) in enumerate(PUBLISHERS, start=1):
-        auth = _token(env, f"portal-provider-{serial}", "provider")
-        body = {"name": name, "name_en": name_en, "kind": "data_source", "uscc": uscc(900 + serial)}
-        entity = _ok(httpx.post(f"{base}/api/v1/entities", headers=auth, json=body))
-        _ok(httpx.post(f"{base}/api/v1/entities/{entity['id']}/verify", headers=operator))
-        providers.append(auth)
-    ids = []
-    for who, title, title_en, description, themes, keywords, file_name in DATASETS:
-        auth = providers[who]
-        body = {
-            "title": title,
-            "title_en": title_en,
-            "description": description,
-            "themes": themes,
-            "keywords": keywords,
-            "licence": "cc-by-4.0",
-            "update_frequency": "monthly",
-            "spatial": "广州市",
-        }
-        dataset = _ok(httpx.post(f"{base}/api/v1/datasets", headers=auth, json=body))
-        files = f"{base}/api/v1/datasets/{dataset['id']}/files"
-        sent = httpx.post(
-            files, params={"name": file_name}, content=CSV.encode(), headers={**auth, "Content-Type": "text/csv"}
-        )
-        _ok(sent)
-        _ok(httpx.post(f"{base}/api/v1/datasets/{dataset['id']}/publish", headers=auth))
-        ids.append(dataset["id"])
-        for _ in range(len(ids) % 3):
-            httpx.get(f"{files}/{sent.json()['id']}/content").raise_for_status()
-    return ids[0]
+def shots(ids: dict[str, str]) -> list[Shot]:
+    """Every page shot, in order: the visitor's, the consumer's, the provider's and the operator's."""
+    provider, console = "portal-provider-1", "/console/provider"
+    operator = "/console/operator"
+    return [
+        Shot("home", None, "/"),
+        Shot("search", None, "/search?q=充电桩"),
+        Shot("dataset", None, f"/datasets/{ids['dataset']}"),
+        Shot("signin", None, "/signin"),
+        Shot("notices", None, "/notices"),
+        Shot("verify", None, f"/verify/{ids['certificate']}"),
+        Shot("apply", CONSUMER, f"/datasets/{ids['apply']}/apply"),
+        Shot("consumer", CONSUMER, "/console/consumer"),
+        Shot("provider", provider, console),
+        Shot("provider-registrations", provider, f"{console}/registrations"),
+        Shot("provider-dataset", provider, f"{console}/datasets/{ids['draft']}"),
+        Shot("provider-requests", provider, f"{console}/requests"),
+        Shot("provider-downloads", provider, f"{console}/downloads"),
+        Shot("operator-queue", OPERATOR, operator),
+        Shot("operator-registration", OPERATOR, f"{operator}/registrations/{ids['review']}"),
+        Shot("operator-issue", OPERATOR, f"{operator}/registrations/{ids['to_issue']}/certificate", _preview),
+        Shot("operator-certificate", OPERATOR, f"{operator}/certificates/{ids['certificate']}"),
+        Shot("operator-dashboard", OPERATOR, f"{operator}/dashboard"),
+    ]
 
 
 def _fonts(work: Path) -> dict[str, str]:
@@ -144,49 +86,96 @@ def _fonts(work: Path) -> dict[str, str]:
     return {**os.environ, "FONTCONFIG_FILE": str(conf)}
 
 
-def weigh_and_shoot(base: str, pages: dict[str, str], out: Path, work: Path) -> dict[str, dict[str, int]]:
+def _sign_in(page: Any, base: str, name: str) -> None:
+    """Sign in through the portal's form as a person would: name, password, Enter."""
+    page.goto(f"{base}/signin", wait_until="load")
+    page.fill("#signin-name", name)
+    page.fill("#signin-password", PASSWORD)
+    with page.expect_navigation():
+        page.press("#signin-password", "Enter")
+    if "/signin" in page.url:
+        raise RuntimeError(f"{name} could not sign in")
+
+
+def _weigh(page: Any, shot: Shot, base: str) -> dict[str, int]:
+    """Open the shot's page (and send its form) while counting the bytes of every response, by kind."""
+    sizes = {"document": 0, "stylesheet": 0, "script": 0, "other": 0, "requests": 0}
+
+    def count(response: Any) -> None:
+        kind = response.request.resource_type
+        # A redirect (or a 304, which the cache being off should never give) has no body of its own.
+        empty = 300 <= response.status < 400
+        sizes[kind if kind in sizes else "other"] += 0 if empty else len(response.body())
+        sizes["requests"] += 1
+
+    if shot.then is None:
+        page.on("response", count)
+        page.goto(f"{base}{shot.path}", wait_until="load")
+    else:
+        page.goto(f"{base}{shot.path}", wait_until="load")
+        page.on("response", count)
+        shot.then(page)
+        page.wait_for_load_state("load")
+    page.remove_listener("response", count)
+    return sizes
+
+
+def weigh_and_shoot(base: str, pages: list[Shot], out: Path, work: Path) -> dict[str, dict[str, int]]:
     """Each page's bytes by kind, with a full-page screenshot of it saved as out/NAME.png."""
     from playwright.sync_api import sync_playwright
 
     weights: dict[str, dict[str, int]] = {}
     with sync_playwright() as playwright:
+        # The browser's own controls (a file input's button, a date's format) speak its language, in Chinese where
+        # its Chinese strings are installed (Debian's chromium-l10n).
         browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox"], env=_fonts(work)
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--lang=zh-CN"], env=_fonts(work)
         )
-        for name, path in pages.items():
+        for role in dict.fromkeys(shot.role for shot in pages):
             context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
             page = context.new_page()
-            sizes = {"document": 0, "stylesheet": 0, "script": 0, "other": 0, "requests": 0}
-
-            def count(response: Any, sizes: dict[str, int] = sizes) -> None:
-                kind = response.request.resource_type
-                sizes[kind if kind in sizes else "other"] += len(response.body()) if response.status != 304 else 0
-                sizes["requests"] += 1
-
-            page.on("response", count)
-            page.goto(f"{base}{path}", wait_until="load")
-            page.screenshot(path=str(out / f"{name}.png"), full_page=True)
-            weights[name] = sizes
+            # Every page is weighed whole, its stylesheet included, not as the second page of a visit.
+            context.new_cdp_session(page).send("Network.setCacheDisabled", {"cacheDisabled": True})
+            if role is not None:
+                _sign_in(page, base, role)
+            for shot in (shot for shot in pages if shot.role == role):
+                weights[shot.name] = _weigh(page, shot, base)
+                page.screenshot(path=str(out / f"{shot.name}.png"), full_page=True)
             context.close()
         browser.close()
     return weights
 
 
+@contextmanager
+def running(work: Path, **settings: str) -> Iterator[tuple[dict[str, str], str]]:
+    """A pdr on the database and file store in `work`, with these settings; its settings and base URL."""
+    server, env, base = start_embedded(work, **settings)
+    try:
+        yield env, base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
 def main() -> None:
-    """Start, fill, shoot, print."""
+    """Start with no notice and register, restart with the defaults and fill the rest, shoot, print."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
-        server, env, base = start_embedded(Path(folder))
-        try:
-            first = fill(env, base)
-            pages = {"home": "/", "search": "/search?q=充电桩", "dataset": f"/datasets/{first}"}
-            weights = weigh_and_shoot(base, pages, args.out, Path(folder))
-        finally:
-            server.terminate()
-            server.wait()
+        work = Path(folder)
+        with running(work, PDR_NOTICE_WORKING_DAYS="0") as (env, base):
+            world = World(base)
+            world.registered(env)
+        with running(work) as (_, base):
+            world.base = base
+            world.fill()
+            weights = weigh_and_shoot(base, shots(world.ids), args.out, work)
     print(json.dumps({"pages": weights, "screenshots": str(args.out)}, ensure_ascii=False, indent=2))
 
 
