@@ -43,3 +43,13 @@ def test_the_chart_is_an_svg_image_with_its_figures_in_a_table() -> None:
     assert '<title id="downloads-title">Downloads &lt;by&gt; month</title>' in html
     assert html.count('<rect class="bar"') == 2
     assert '<th scope="row">Jan</th><td>1,200</td>' in html
+
+
+def test_labels_too_wide_for_their_bars_are_slanted_and_fit_in_the_drawing() -> None:
+    months = bar_chart([(f"2026-{month:02d}", month) for month in range(1, 13)])
+    states = bar_chart([("草稿，尚未提交", 1), ("已受理，形式审核中", 2), ("通过", 3)])
+    short = bar_chart([("一月", 1), ("二月", 2)])
+    assert (months.slant, states.slant, short.slant) == (35, 0, 0)
+    assert months.height > short.height == 240 and months.overhang >= 0
+    crowded = bar_chart([(f"状态名称很长的第{n}种", n) for n in range(8)])
+    assert crowded.slant == 35 and crowded.overhang > 0

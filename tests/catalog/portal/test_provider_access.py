@@ -46,6 +46,7 @@ def test_a_provider_approves_with_terms_and_rejects_with_a_reason(
     token = signed_in(client, engine)
     listed = page_text(client.get("/console/provider/requests").text)
     assert "2 项申请" in listed and listed.count("待处理") == 2 and "交通规划研究" in listed
+    assert listed.count("consumer-x") == 2  # who asked: the consumer's account (it has no entity)
     terms = {"csrf_token": token, "until": "2026-12-15", "download_quota": "5", "reason": "同意"}
     approved = client.post(f"/console/provider/requests/{first}/approve", data=terms, follow_redirects=False)
     assert approved.status_code == 303

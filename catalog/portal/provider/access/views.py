@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from auth.caller import Caller
+from auth.models import Account
 from catalog.datasets.models import Dataset
 from catalog.exchange import grants
 from catalog.exchange.models import AccessGrant, AccessRequest, DownloadRecord
@@ -50,6 +51,17 @@ class RequestList:
     count: int
     next_cursor: str | None
     titles: dict[str, str]
+    applicants: dict[str, str]
+
+
+def applicants(session: Session, items: Iterable[AccessRequest]) -> dict[str, str]:
+    """Who asked, by request id: the applicant's entity when it has one, else its account's name."""
+    rows = list(items)
+    entity_ids = {r.entity_id for r in rows if r.entity_id}
+    account_ids = {r.account_id for r in rows}
+    entities = dict(session.exec(select(Entity.id, Entity.name).where(col(Entity.id).in_(entity_ids))).all())
+    accounts = dict(session.exec(select(Account.id, Account.name).where(col(Account.id).in_(account_ids))).all())
+    return {r.id: entities.get(r.entity_id or "") or accounts.get(r.account_id, r.account_id) for r in rows}
 
 
 def incoming_requests(session: Session, caller: Caller, entity: Entity, cursor: str | None) -> RequestList:
@@ -61,7 +73,7 @@ def incoming_requests(session: Session, caller: Caller, entity: Entity, cursor: 
     page = paginate_by_id(session, statement, AccessRequest.id, limit=ROWS, cursor=cursor)
     items = list(page.items)
     named = titles(session, (r.dataset_id for r in items), (r.product_id for r in items))
-    return RequestList(items, page.count, page.next_cursor, named)
+    return RequestList(items, page.count, page.next_cursor, named, applicants(session, items))
 
 
 @dataclass(frozen=True)
