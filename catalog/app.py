@@ -16,6 +16,8 @@ from sqlmodel import Session
 
 from auth.router import router as auth_router
 from catalog.datasets.router import router as catalog_router
+from catalog.dataspace.router import protocol_router as dataspace_protocol_router
+from catalog.dataspace.router import router as dataspace_router
 from catalog.exchange.router import router as exchange_router
 from catalog.files.limits import UploadSlots
 from catalog.files.router import router as payloads_router
@@ -80,6 +82,8 @@ ROUTERS = (
     payloads_router,
     certificate_router,
     exchange_router,
+    dataspace_router,
+    dataspace_protocol_router,
     portal_router,
 )
 

@@ -7,12 +7,20 @@ from sqlmodel import SQLModel
 
 import auth.models
 import catalog.datasets.models
+import catalog.dataspace.models
 import catalog.exchange.models
 import catalog.search.models
 import registry.models
 
 # Imported for the tables they declare on SQLModel's shared metadata.
-TABLE_MODULES = (auth.models, registry.models, catalog.datasets.models, catalog.search.models, catalog.exchange.models)
+TABLE_MODULES = (
+    auth.models,
+    registry.models,
+    catalog.datasets.models,
+    catalog.search.models,
+    catalog.exchange.models,
+    catalog.dataspace.models,
+)
 
 
 def metadata() -> MetaData:

@@ -16,6 +16,8 @@ from catalog.datasets.access import is_public
 from catalog.datasets.models import Dataset
 from catalog.datasets.schemas import DatasetPublic, DistributionPublic, VersionFile
 from catalog.datasets.views import present
+from catalog.dataspace.rdf import add_offers
+from catalog.dataspace.service import offers_of
 from catalog.interop.dcat.vocabulary import (
     ACCESS_RIGHTS,
     ADMS,
@@ -260,6 +262,7 @@ def catalog_graph(session: Session, base_url: str, settings: CatalogSettings, pa
         raise InvalidInput(f"the catalog has {pages} pages", errors=[FieldProblem("page", f"at most {pages}")])
     builder = _Builder(base_url, settings)
     builder.catalog(page, pages, total, present(session, datasets, detail=True), ext)
+    _offers(session, builder, [d.id for d in datasets])
     return builder.graph
 
 
@@ -270,4 +273,11 @@ def dataset_graph(session: Session, base_url: str, settings: CatalogSettings, da
         raise NotFound("no such dataset")
     builder = _Builder(base_url, settings)
     builder.dataset(present(session, [dataset], detail=True)[0])
+    _offers(session, builder, [dataset.id])
     return builder.graph
+
+
+def _offers(session: Session, builder: _Builder, dataset_ids: list[str]) -> None:
+    """Each dataset's offers as odrl:hasPolicy (conditional datasets carry them)."""
+    nodes = {dataset_id: builder.iri(f"/dcat/datasets/{dataset_id}") for dataset_id in dataset_ids}
+    add_offers(builder.graph, nodes, offers_of(session, dataset_ids))

@@ -1,0 +1,120 @@
+"""API shapes of the data space: offers in, offers out, a prospective request and its explanation, and the
+Dataspace Protocol's catalog request message."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from catalog.exchange.schemas import UseCategory
+
+RightOperand = str | int | float | list[str]
+
+
+class ModelContract(StrEnum):
+    """The national model contracts (catalog.dataspace.profile.MODEL_CONTRACTS)."""
+
+    data_provision = "data_provision"
+    entrusted_processing = "entrusted_processing"
+    joint_development = "joint_development"
+    intermediary_services = "intermediary_services"
+
+
+class ConstraintIn(BaseModel):
+    """An atomic ODRL constraint: a left operand of the profile, one of its operators, and the value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    leftOperand: str = Field(max_length=100)
+    operator: str = Field(max_length=40)
+    rightOperand: RightOperand
+
+
+class RuleIn(BaseModel):
+    """An ODRL rule: its action and the constraints on it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: str = Field(max_length=100)
+    constraint: list[ConstraintIn] | None = Field(default=None, max_length=20)
+
+
+class OfferCreate(BaseModel):
+    """An ODRL offer in pdr's profile (GET /api/v1/odrl/profile lists its terms); the service gives it its @id."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    type: Literal["Offer"] = Field(default="Offer", alias="@type")
+    profile: str | list[str] | None = None
+    permission: list[RuleIn] = Field(min_length=1, max_length=10)
+    prohibition: list[RuleIn] | None = Field(default=None, max_length=10)
+    obligation: list[RuleIn] | None = Field(default=None, max_length=10)
+
+
+class OfferPublic(BaseModel):
+    """An offer of a dataset; `policy` is the ODRL Offer exactly as the Dataspace Protocol carries it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    dataset_id: str
+    created_at: datetime
+    policy: dict[str, Any]
+
+
+class ProspectiveRequest(BaseModel):
+    """What a consumer means to ask for, to see how each offer of a dataset would judge it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str = Field(min_length=1, max_length=2000)
+    scenario: str = Field(min_length=1, max_length=2000)
+    use_category: UseCategory
+    requested_from: date
+    requested_until: date
+    region: str | None = Field(default=None, pattern=r"^[0-9]{6}$", description="GB/T 2260 region code")
+    downloads: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    model_contract: ModelContract | None = None
+    onward_transfer: bool = False
+    sublicensing: bool = False
+
+
+class CheckPublic(BaseModel):
+    """One term of an offer read against the request: pass or fail for a constraint, applies for a duty."""
+
+    rule: Literal["permission", "prohibition", "obligation"]
+    action: str
+    left_operand: str | None
+    operator: str | None
+    right_operand: str | list[str] | None
+    outcome: Literal["pass", "fail", "applies"]
+    reason: str
+
+
+class OfferExplanation(BaseModel):
+    """How one offer judges the request: it passes when no term fails."""
+
+    offer_id: str
+    passes: bool
+    checks: list[CheckPublic]
+
+
+class ExplanationPublic(BaseModel):
+    """How every offer of a dataset judges the request; `passes` when at least one offer does."""
+
+    dataset_id: str
+    passes: bool
+    offers: list[OfferExplanation]
+
+
+class CatalogRequestMessage(BaseModel):
+    """The Dataspace Protocol's CatalogRequestMessage (JSON-LD, compacted with the protocol's context)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    context: list[str] = Field(alias="@context", min_length=1, max_length=20)
+    type: Literal["CatalogRequestMessage"] = Field(alias="@type")
+    filter: list[Any] | None = Field(default=None, max_length=100)
