@@ -19,9 +19,9 @@ from auth.schemas import AccountPublic
 TTL_SECONDS = 1.0
 # Enough for every active caller of a busy worker; when full, the oldest entries go first.
 MAX_ENTRIES = 10_000
-# An account of these roles without its entity is between registering and acting: never cached, so that the
-# entity it gets is seen at once by every process.
-_NEEDS_ENTITY = (Role.provider, Role.consumer)
+# A provider without its entity is between registering it and acting for it: never cached, so that the entity it
+# gets is seen at once by every process. (Only a provider's registration gives an account its entity.)
+_NEEDS_ENTITY = (Role.provider,)
 
 
 @dataclass(frozen=True)

@@ -68,13 +68,19 @@ def test_a_revocation_in_this_process_is_forgotten_at_once(clock: _Clock) -> Non
 
 @pytest.mark.parametrize(
     "account",
-    [_account(active=False), _account(Role.provider, entity_id=None), _account(Role.consumer, entity_id=None)],
-    ids=["inactive", "provider-without-entity", "consumer-without-entity"],
+    [_account(active=False), _account(Role.provider, entity_id=None)],
+    ids=["inactive", "provider-without-entity"],
 )
 def test_unsettled_accounts_are_never_cached(clock: _Clock, account: Account) -> None:
     cache = TokenCache()
     cache.put("digest", "01token", None, account)
     assert cache.get("digest", NOW) is None
+
+
+def test_a_consumer_without_an_entity_is_cached(clock: _Clock) -> None:
+    cache = TokenCache()
+    cache.put("digest", "01token", None, _account(Role.consumer, entity_id=None))
+    assert cache.get("digest", NOW) is not None
 
 
 def test_the_cache_stays_bounded(clock: _Clock) -> None:
