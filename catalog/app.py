@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from auth.router import router as auth_router
 from catalog.datasets.router import router as catalog_router
+from catalog.dataspace.router import negotiation_protocol_router
 from catalog.dataspace.router import protocol_router as dataspace_protocol_router
 from catalog.dataspace.router import router as dataspace_router
 from catalog.exchange.router import router as exchange_router
@@ -84,6 +85,7 @@ ROUTERS = (
     exchange_router,
     dataspace_router,
     dataspace_protocol_router,
+    negotiation_protocol_router,
     portal_router,
 )
 

@@ -30,3 +30,6 @@ class CatalogSettings(BaseSettings):
     access_operator_second: bool = False
     # The highest price (CNY) an industry listing of a public-data product may ask; set by the authorising body.
     listing_fee_cap: Decimal = Field(default=Decimal("10000.00"), ge=0, max_digits=14, decimal_places=2)
+    # Data space: agree and finalize a contract negotiation without the provider when a consumer takes a free
+    # public-welfare offer as it stands (off: the provider's members agree by hand).
+    negotiation_auto_agree: bool = False

@@ -1,16 +1,21 @@
-"""FastAPI pieces of the Dataspace Protocol's routes: every error they meet is answered as a CatalogError."""
+"""FastAPI pieces of the Dataspace Protocol's routes: every error they meet is answered in the protocol's shape (a
+CatalogError, or a ContractNegotiationError), and the rules negotiations follow."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
 from catalog.dataspace.documents import catalog_error
+from catalog.dataspace.negotiation_protocol import negotiation_error
+from catalog.dataspace.negotiations import Rules
+from catalog.web.dependencies import CatalogConfig
 from storage.exceptions import DomainError
 
 # A protocol message that cannot be read is a bad request in the protocol's terms.
@@ -45,3 +50,54 @@ class ProtocolRoute(APIRoute):
                 return JSONResponse(body, status_code=UNREADABLE_STATUS)
 
         return guarded
+
+
+def _pids(request: Request, body: bytes) -> tuple[str, str]:
+    """The providerPid and consumerPid an error answers: the message's, else the path's."""
+    provider = str(request.path_params.get("provider_pid", ""))
+    consumer = ""
+    try:
+        message = json.loads(body) if body else None
+    except ValueError:
+        message = None
+    if isinstance(message, dict):
+        provider = str(message.get("providerPid") or provider)[:200]
+        consumer = str(message.get("consumerPid") or "")[:200]
+    return provider, consumer
+
+
+class NegotiationRoute(APIRoute):
+    """A route of the negotiation binding: errors become ContractNegotiationErrors with the binding's statuses."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The route's handler, answering errors in the protocol's own shape."""
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            """The route itself, its errors turned into ContractNegotiationErrors."""
+            try:
+                return await handler(request)
+            except DomainError as error:
+                if error.audited:
+                    request.state.audited = True
+                # The binding: a wrong state transition is a 400, a caller not allowed is told 404.
+                status = {409: 400, 403: 404}.get(error.status, error.status)
+                reasons = [error.detail] + [f"{e.field}: {e.message}" for e in error.errors]
+                provider, consumer = _pids(request, await request.body())
+                body = negotiation_error(status, reasons, provider=provider, consumer=consumer)
+                return JSONResponse(body, status_code=status, headers=error.headers or None)
+            except RequestValidationError as error:
+                reasons = [f"{_field(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in error.errors()]
+                provider, consumer = _pids(request, await request.body())
+                body = negotiation_error(UNREADABLE_STATUS, reasons, provider=provider, consumer=consumer)
+                return JSONResponse(body, status_code=UNREADABLE_STATUS)
+
+        return guarded
+
+
+def negotiation_rules(settings: CatalogConfig) -> Rules:
+    """The rules negotiations follow, from the catalog's settings."""
+    return Rules(fee_cap=settings.listing_fee_cap, auto_agree_free_welfare=settings.negotiation_auto_agree)
+
+
+NegotiationRules = Annotated[Rules, Depends(negotiation_rules)]

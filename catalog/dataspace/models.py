@@ -1,4 +1,4 @@
-"""Tables of the data space: each dataset's ODRL offers."""
+"""Tables of the data space: each dataset's ODRL offers, and contract negotiations with their steps."""
 
 from __future__ import annotations
 
@@ -23,3 +23,50 @@ class DatasetOffer(SQLModel, table=True):
     policy: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_by: str | None = Field(default=None, max_length=26)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Negotiation(SQLModel, table=True):
+    """A contract negotiation for a dataset: its parties, state, latest offer and, once agreed, the agreement."""
+
+    __tablename__ = "negotiation"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=26)
+    # The consumer's own identifier of the negotiation (the protocol's consumerPid).
+    consumer_pid: str = Field(max_length=200)
+    dataset_id: str = Field(foreign_key="dataset.id", index=True, max_length=26)
+    # The catalog offer the consumer named; kept as text, since an offer may be taken back during a negotiation.
+    offer_id: str = Field(max_length=26)
+    provider_entity_id: str = Field(foreign_key="entity.id", index=True, max_length=26)
+    account_id: str = Field(foreign_key="account.id", index=True, max_length=26)
+    # The consumer's entity, if the account acts for one.
+    entity_id: str | None = Field(default=None, max_length=26)
+    state: str = Field(max_length=16, index=True)
+    # The latest offer's terms (ODRL rule lists in pdr's profile), its @id, and which side made it.
+    offer: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    offer_iri: str = Field(max_length=300)
+    offered_by: str = Field(max_length=16)
+    # The ODRL Agreement, whole, from AGREED on: what a signed credential of the agreement will carry.
+    agreement: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    callback_address: str | None = Field(default=None, max_length=2000)
+    grant_id: str | None = Field(default=None, max_length=26)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class NegotiationStep(SQLModel, table=True):
+    """One step of a negotiation: who took it, when, the state it led to, and the protocol message it was."""
+
+    __tablename__ = "negotiation_step"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=26)
+    negotiation_id: str = Field(foreign_key="negotiation.id", index=True, max_length=26)
+    # Steps of one negotiation in order (ids of one millisecond do not sort among themselves).
+    seq: int
+    # consumer, provider, or system (an automatic agreement).
+    side: str = Field(max_length=16)
+    actor_id: str | None = Field(default=None, max_length=26)
+    state: str = Field(max_length=16)
+    message_type: str = Field(max_length=60)
+    message: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reason: str | None = Field(default=None, max_length=2000)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,5 +1,6 @@
-"""HTTP routes of the data space: a dataset's offers and their explanation (native API), pdr's ODRL profile, and
-the Dataspace Protocol's version metadata and catalog (HTTPS binding, under /dsp)."""
+"""HTTP routes of the data space: a dataset's offers and their explanation (native API), pdr's ODRL profile,
+contract negotiations (native API), and the Dataspace Protocol's version metadata, catalog and the provider side of
+its contract negotiation (HTTPS binding, under /dsp; negotiations take a pdr bearer token)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,26 @@ from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
 
 from auth.dependencies import AnyCaller, Cursor, DbSession, Limit, SignedIn
-from catalog.dataspace import protocol, service
-from catalog.dataspace.dependencies import ProtocolRoute
+from catalog.dataspace import negotiation_messages, negotiation_protocol, negotiations, protocol, service
+from catalog.dataspace.dependencies import NegotiationRoute, NegotiationRules, ProtocolRoute
 from catalog.dataspace.documents import PROTOCOL_PATH, offer_document, version_document
-from catalog.dataspace.models import DatasetOffer
+from catalog.dataspace.models import DatasetOffer, Negotiation, NegotiationStep
+from catalog.dataspace.negotiation import State, Step
+from catalog.dataspace.negotiation_protocol import provider_pid
+from catalog.dataspace.negotiations import Rules
 from catalog.dataspace.profile import describe
 from catalog.dataspace.schemas import (
+    AgreementVerificationIn,
     CatalogRequestMessage,
+    ContractRequestIn,
     ExplanationPublic,
+    NegotiationCreate,
+    NegotiationEventIn,
+    NegotiationPublic,
+    NegotiationStepPublic,
+    NegotiationTermination,
+    NegotiationTerminationIn,
+    NegotiationTerms,
     OfferCreate,
     OfferPublic,
     ProspectiveRequest,
@@ -132,3 +145,171 @@ def catalog_request(
 def catalog_dataset(dataset_id: str, caller: AnyCaller, session: DbSession, base: BaseUrl) -> JSONResponse:
     """A Dataset with its offers (the binding's dataset request); its @id or its bare id."""
     return JSONResponse(protocol.protocol_dataset(session, caller, base, dataset_id))
+
+
+negotiation_protocol_router = APIRouter(tags=["dataspace protocol"], route_class=NegotiationRoute)
+NEGOTIATION_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["@context", "@type", "providerPid", "consumerPid"],
+    "properties": {
+        "@context": {"type": "array", "items": {"type": "string"}},
+        "@type": {"type": "string", "const": "ContractNegotiationError"},
+        "providerPid": {"type": "string"},
+        "consumerPid": {"type": "string"},
+        "code": {"type": "string"},
+        "reason": {"type": "array", "items": {"type": "string"}},
+    },
+}
+NEGOTIATION_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": "a ContractNegotiationError (or a problem, when refused before the protocol's route)",
+        "content": {
+            "application/json": {"schema": NEGOTIATION_ERROR_SCHEMA},
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}},
+        },
+    }
+    for code in (400, 401, 404)
+}
+NEGOTIATION = PROTOCOL_PATH + "/negotiations/{provider_pid}"
+
+
+def _negotiation(negotiation: Negotiation, steps: list[NegotiationStep] | None = None) -> NegotiationPublic:
+    shown = NegotiationPublic(
+        provider_pid=provider_pid(negotiation),
+        offer=negotiation_protocol.offer_document(negotiation),
+        **negotiation.model_dump(exclude={"offer", "offer_iri", "callback_address"}),
+    )
+    if steps is not None:
+        shown.steps = [NegotiationStepPublic.model_validate(step, from_attributes=True) for step in steps]
+    return shown
+
+
+@router.post("/negotiations", response_model=NegotiationPublic, status_code=status.HTTP_201_CREATED)
+def create_negotiation(
+    body: NegotiationCreate, caller: SignedIn, session: DbSession, rules: NegotiationRules
+) -> NegotiationPublic:
+    """Request an offer of a conditional dataset, as it stands or with your own terms: a negotiation, REQUESTED."""
+    terms = body.terms.model_dump(mode="json", by_alias=True, exclude_none=True) if body.terms else None
+    opening = negotiations.Opening(offer_id=body.offer_id, terms=terms)
+    return _negotiation(negotiations.start_negotiation(session, caller, opening, rules))
+
+
+@router.get("/negotiations", response_model=Page[NegotiationPublic])
+def list_negotiations(
+    caller: SignedIn,
+    session: DbSession,
+    state: State | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[NegotiationPublic]:
+    """Your negotiations as consumer, your entity's as provider (the staff: all), newest first."""
+    page = negotiations.list_negotiations(session, caller, state=state, limit=limit, cursor=cursor)
+    items = [_negotiation(n) for n in page.items]
+    return Page[NegotiationPublic](items=items, count=page.count, next_cursor=page.next_cursor)
+
+
+@router.get("/negotiations/{negotiation_id}", response_model=NegotiationPublic)
+def read_negotiation(negotiation_id: str, caller: SignedIn, session: DbSession) -> NegotiationPublic:
+    """A negotiation with every step: who took it, when, and the protocol message it was."""
+    negotiation = negotiations.visible_negotiation(session, caller, negotiation_id)
+    return _negotiation(negotiation, negotiations.steps_of(session, negotiation))
+
+
+def _step(
+    session: DbSession, caller: SignedIn, negotiation_id: str, step: Step, rules: Rules, **extra: Any
+) -> NegotiationPublic:
+    negotiation = negotiations.take_step(session, caller, negotiation_id, step, rules, **extra)
+    return _negotiation(negotiation, negotiations.steps_of(session, negotiation))
+
+
+@router.post("/negotiations/{negotiation_id}/offer", response_model=NegotiationPublic)
+def counter_offer(
+    negotiation_id: str, body: NegotiationTerms, caller: SignedIn, session: DbSession, rules: NegotiationRules
+) -> NegotiationPublic:
+    """New terms: the provider's counter-offer (REQUESTED -> OFFERED) or the consumer's (OFFERED -> REQUESTED)."""
+    negotiation = negotiations.visible_negotiation(session, caller, negotiation_id)
+    step = Step.request if caller.account_id == negotiation.account_id else Step.offer
+    terms = body.terms.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return _step(session, caller, negotiation_id, step, rules, terms=terms)
+
+
+@router.post("/negotiations/{negotiation_id}/accept", response_model=NegotiationPublic)
+def accept(negotiation_id: str, caller: SignedIn, session: DbSession, rules: NegotiationRules) -> NegotiationPublic:
+    """The consumer accepts the provider's latest offer (OFFERED -> ACCEPTED)."""
+    return _step(session, caller, negotiation_id, Step.accept, rules)
+
+
+@router.post("/negotiations/{negotiation_id}/agree", response_model=NegotiationPublic)
+def agree(negotiation_id: str, caller: SignedIn, session: DbSession, rules: NegotiationRules) -> NegotiationPublic:
+    """The provider agrees to the latest offer (REQUESTED or ACCEPTED -> AGREED): the agreement is made."""
+    return _step(session, caller, negotiation_id, Step.agree, rules)
+
+
+@router.post("/negotiations/{negotiation_id}/verify", response_model=NegotiationPublic)
+def verify(negotiation_id: str, caller: SignedIn, session: DbSession, rules: NegotiationRules) -> NegotiationPublic:
+    """The consumer verifies the agreement (AGREED -> VERIFIED)."""
+    return _step(session, caller, negotiation_id, Step.verify, rules)
+
+
+@router.post("/negotiations/{negotiation_id}/finalize", response_model=NegotiationPublic)
+def finalize(negotiation_id: str, caller: SignedIn, session: DbSession, rules: NegotiationRules) -> NegotiationPublic:
+    """The provider finalizes (VERIFIED -> FINALIZED): the agreement's grant is made and downloads may start."""
+    return _step(session, caller, negotiation_id, Step.finalize, rules)
+
+
+@router.post("/negotiations/{negotiation_id}/terminate", response_model=NegotiationPublic)
+def terminate(
+    negotiation_id: str, body: NegotiationTermination, caller: SignedIn, session: DbSession, rules: NegotiationRules
+) -> NegotiationPublic:
+    """Either party ends an open negotiation, with a reason."""
+    return _step(session, caller, negotiation_id, Step.terminate, rules, reason=body.reason)
+
+
+def _ack(negotiation: Negotiation, status_code: int = status.HTTP_200_OK) -> JSONResponse:
+    return JSONResponse(negotiation_protocol.negotiation_document(negotiation), status_code=status_code)
+
+
+@negotiation_protocol_router.post(
+    PROTOCOL_PATH + "/negotiations/request", status_code=status.HTTP_201_CREATED, responses=NEGOTIATION_ERRORS
+)
+def dsp_request(body: ContractRequestIn, caller: SignedIn, session: DbSession, rules: NegotiationRules) -> JSONResponse:
+    """An initiating ContractRequestMessage: a new negotiation (201, ContractNegotiation REQUESTED)."""
+    return _ack(negotiation_messages.open_negotiation(session, caller, body, rules), status.HTTP_201_CREATED)
+
+
+@negotiation_protocol_router.get(NEGOTIATION, responses=NEGOTIATION_ERRORS)
+def dsp_negotiation(provider_pid: str, caller: SignedIn, session: DbSession) -> JSONResponse:
+    """A negotiation's ContractNegotiation (its consumer, its provider entity's members or the staff)."""
+    return _ack(negotiation_messages.found(session, caller, provider_pid))
+
+
+@negotiation_protocol_router.post(NEGOTIATION + "/request", responses=NEGOTIATION_ERRORS)
+def dsp_counter_request(
+    provider_pid: str, body: ContractRequestIn, caller: SignedIn, session: DbSession, rules: NegotiationRules
+) -> JSONResponse:
+    """The consumer's ContractRequestMessage answering the provider's offer (OFFERED -> REQUESTED)."""
+    return _ack(negotiation_messages.counter_request(session, caller, provider_pid, body, rules))
+
+
+@negotiation_protocol_router.post(NEGOTIATION + "/events", responses=NEGOTIATION_ERRORS)
+def dsp_event(
+    provider_pid: str, body: NegotiationEventIn, caller: SignedIn, session: DbSession, rules: NegotiationRules
+) -> JSONResponse:
+    """The consumer's ContractNegotiationEventMessage ACCEPTED (OFFERED -> ACCEPTED)."""
+    return _ack(negotiation_messages.event(session, caller, provider_pid, body, rules))
+
+
+@negotiation_protocol_router.post(NEGOTIATION + "/agreement/verification", responses=NEGOTIATION_ERRORS)
+def dsp_verification(
+    provider_pid: str, body: AgreementVerificationIn, caller: SignedIn, session: DbSession, rules: NegotiationRules
+) -> JSONResponse:
+    """The consumer's ContractAgreementVerificationMessage (AGREED -> VERIFIED)."""
+    return _ack(negotiation_messages.verification(session, caller, provider_pid, body, rules))
+
+
+@negotiation_protocol_router.post(NEGOTIATION + "/termination", responses=NEGOTIATION_ERRORS)
+def dsp_termination(
+    provider_pid: str, body: NegotiationTerminationIn, caller: SignedIn, session: DbSession, rules: NegotiationRules
+) -> JSONResponse:
+    """The consumer's ContractNegotiationTerminationMessage (any open state -> TERMINATED)."""
+    return _ack(negotiation_messages.termination(session, caller, provider_pid, body, rules))

@@ -1,5 +1,5 @@
 """API shapes of the data space: offers in, offers out, a prospective request and its explanation, and the
-Dataspace Protocol's catalog request message."""
+Dataspace Protocol's catalog request message, and contract negotiations (native and protocol messages)."""
 
 from __future__ import annotations
 
@@ -118,3 +118,117 @@ class CatalogRequestMessage(BaseModel):
     context: list[str] = Field(alias="@context", min_length=1, max_length=20)
     type: Literal["CatalogRequestMessage"] = Field(alias="@type")
     filter: list[Any] | None = Field(default=None, max_length=100)
+
+
+class NegotiationCreate(BaseModel):
+    """A consumer's request for an offer of a dataset, as it stands or with its own terms (a counter-offer)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    offer_id: str = Field(min_length=1, max_length=60, description="the offer's id or its @id (urn:pdr:offer:...)")
+    terms: OfferCreate | None = Field(default=None, description="the consumer's own terms, if it changes the offer's")
+
+
+class NegotiationTerms(BaseModel):
+    """A counter-offer: new terms in pdr's profile (the provider's offer, or the consumer's request)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    terms: OfferCreate
+
+
+class NegotiationTermination(BaseModel):
+    """Why a party ends a negotiation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class NegotiationStepPublic(BaseModel):
+    """One step: who took it (consumer, provider, or system for an automatic agreement), when, and its message."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    side: str
+    actor_id: str | None
+    state: str
+    message_type: str
+    message: dict[str, Any]
+    reason: str | None
+    at: datetime
+
+
+class NegotiationPublic(BaseModel):
+    """A contract negotiation: its parties, state, the latest offer, the agreement once agreed, and its steps."""
+
+    id: str
+    provider_pid: str
+    consumer_pid: str
+    state: str
+    dataset_id: str
+    offer_id: str
+    provider_entity_id: str
+    account_id: str
+    entity_id: str | None
+    offer: dict[str, Any]
+    offered_by: str
+    agreement: dict[str, Any] | None
+    grant_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    steps: list[NegotiationStepPublic] | None = None
+
+
+class ProtocolMessage(BaseModel):
+    """What every negotiation message pdr receives carries (JSON-LD, compacted with the protocol's context)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    context: list[str] = Field(alias="@context", min_length=1, max_length=20)
+    consumerPid: str = Field(min_length=1, max_length=200)
+    providerPid: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class MessageOffer(BaseModel):
+    """The offer of a ContractRequestMessage: its @id (a catalog offer's, at the start), target and terms."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    id: str = Field(alias="@id", min_length=1, max_length=300)
+    type: Literal["Offer"] = Field(default="Offer", alias="@type")
+    target: str | None = Field(default=None, max_length=300)
+    profile: str | list[str] | None = None
+    permission: list[RuleIn] | None = Field(default=None, max_length=10)
+    prohibition: list[RuleIn] | None = Field(default=None, max_length=10)
+    obligation: list[RuleIn] | None = Field(default=None, max_length=10)
+
+
+class ContractRequestIn(ProtocolMessage):
+    """The protocol's ContractRequestMessage."""
+
+    type: Literal["ContractRequestMessage"] = Field(alias="@type")
+    offer: MessageOffer
+    callbackAddress: str | None = Field(default=None, max_length=2000)
+
+
+class NegotiationEventIn(ProtocolMessage):
+    """The protocol's ContractNegotiationEventMessage (a consumer sends ACCEPTED)."""
+
+    type: Literal["ContractNegotiationEventMessage"] = Field(alias="@type")
+    eventType: Literal["ACCEPTED", "FINALIZED"]
+
+
+class AgreementVerificationIn(ProtocolMessage):
+    """The protocol's ContractAgreementVerificationMessage."""
+
+    type: Literal["ContractAgreementVerificationMessage"] = Field(alias="@type")
+
+
+class NegotiationTerminationIn(ProtocolMessage):
+    """The protocol's ContractNegotiationTerminationMessage."""
+
+    type: Literal["ContractNegotiationTerminationMessage"] = Field(alias="@type")
+    code: str | None = Field(default=None, max_length=100)
+    reason: list[Any] | None = Field(default=None, max_length=20)

@@ -95,7 +95,7 @@ def visible_request(session: Session, caller: Caller, request_id: str) -> Access
     return request
 
 
-def _grant_for(session: Session, request: AccessRequest) -> AccessGrant:
+def grant_for(session: Session, request: AccessRequest) -> AccessGrant:
     """Turn an approved request into a grant, logged as a public exchange fact (ids and period only)."""
     until = request.approved_until or request.requested_until
     grant = AccessGrant(
@@ -156,7 +156,7 @@ def approve_request(
         if operator_second:
             request.state = RequestState.provider_approved
         else:
-            _grant_for(session, request)
+            grant_for(session, request)
     elif request.state == RequestState.provider_approved:
         if not caller.is_staff:
             if is_member(caller, request.provider_entity_id):
@@ -164,7 +164,7 @@ def approve_request(
             raise Forbidden("only an operator seconds an approval")
         request.seconded_by = caller.account_id
         request.seconded_at = now
-        _grant_for(session, request)
+        grant_for(session, request)
     else:
         raise Conflict(f"the request is {request.state} already")
     request.updated_at = now

@@ -1,0 +1,309 @@
+"""Use cases of contract negotiations: pdr is the provider of its verified entities' conditional datasets, a
+signed-in consumer or provider of another entity the consumer. Each step follows catalog.dataspace.negotiation's
+state machine, is recorded with who took it, when and the protocol message it was, and commits once.
+
+FINALIZED makes a grant through the same path an approved access request takes, so the download policy applies.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, func, select
+
+from auth import audit
+from auth.caller import Caller
+from auth.roles import Role
+from catalog.datasets.access import effective_access, visible_dataset
+from catalog.datasets.models import DatasetState
+from catalog.dataspace.agreements import agreement_document, free_welfare, participant, terms_of
+from catalog.dataspace.documents import OFFER_PREFIX
+from catalog.dataspace.models import DatasetOffer, Negotiation, NegotiationStep
+from catalog.dataspace.negotiation import Side, State, Step, advance
+from catalog.dataspace.negotiation_protocol import offer_iri, provider_pid, step_message
+from catalog.dataspace.policies import read_policy
+from catalog.exchange.models import AccessRequest
+from catalog.exchange.requests import grant_for
+from catalog.exchange.visibility import listable, may_see
+from registry.access import is_member
+from registry.deadlines import china_date
+from registry.enums import Openness
+from registry.models import Entity
+from storage.db import now_of
+from storage.exceptions import Conflict, Forbidden, NotFound
+from storage.pagination import PageOf, paginate_by_id
+
+SYSTEM_SIDE = "system"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The settings a negotiation follows: the fee cap offers are checked against, and automatic agreement."""
+
+    fee_cap: Decimal | None = None
+    # Agree and finalize without a person when the consumer takes a free public-welfare offer as it stands.
+    auto_agree_free_welfare: bool = False
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What a consumer sends to open a negotiation: the offer it names, and its own terms if it changes them."""
+
+    offer_id: str
+    terms: dict[str, Any] | None = None
+    consumer_pid: str | None = None
+    callback_address: str | None = None
+    dataset_id: str | None = None  # the message's target, when it names one
+
+
+def _may_negotiate(caller: Caller) -> None:
+    if caller.is_staff:
+        raise Forbidden("the registry's staff do not negotiate; they may read negotiations")
+    if not caller.has_role(Role.consumer, Role.provider):
+        raise Forbidden("only consumers and providers negotiate")
+
+
+def _offer_of(session: Session, caller: Caller, opening: Opening) -> tuple[DatasetOffer, str]:
+    """The offer named and its dataset's entity, if the caller may negotiate it."""
+    offer = session.get(DatasetOffer, opening.offer_id.removeprefix(OFFER_PREFIX))
+    if offer is None:
+        raise NotFound("no such offer")
+    dataset = visible_dataset(session, caller, offer.dataset_id)
+    if opening.dataset_id is not None and opening.dataset_id != dataset.id:
+        raise NotFound("the offer is not one of the target dataset's")
+    if dataset.state != DatasetState.published:
+        raise NotFound("no such offer")
+    if effective_access(session, dataset) != Openness.conditional:
+        raise Conflict("only conditional datasets are negotiated; open data is downloaded directly")
+    entity = session.get(Entity, dataset.entity_id)
+    if entity is None or entity.status != "verified":
+        raise Conflict("the dataset's entity is not verified by the registry: it cannot agree contracts")
+    if is_member(caller, dataset.entity_id):
+        raise Conflict("your own entity's data needs no contract")
+    return offer, dataset.entity_id
+
+
+def start_negotiation(session: Session, caller: Caller, opening: Opening, rules: Rules) -> Negotiation:
+    """A consumer requests an offer of a dataset, as it stands or with its own terms: the negotiation is REQUESTED."""
+    _may_negotiate(caller)
+    offer, provider_entity_id = _offer_of(session, caller, opening)
+    now = now_of(session)
+    negotiation = Negotiation(
+        consumer_pid=opening.consumer_pid or f"urn:uuid:{uuid.uuid4()}",
+        dataset_id=offer.dataset_id,
+        offer_id=offer.id,
+        provider_entity_id=provider_entity_id,
+        account_id=caller.account_id or "",
+        entity_id=caller.entity_id,
+        state=advance(None, Step.request, Side.consumer),
+        offer=offer.policy,
+        offer_iri=OFFER_PREFIX + offer.id,
+        offered_by=Side.consumer,
+        callback_address=opening.callback_address,
+        created_at=now,
+        updated_at=now,
+    )
+    if opening.terms is not None:
+        _set_offer(negotiation, opening.terms, Side.consumer, 1, rules)
+    session.add(negotiation)
+    session.flush()
+    _record(session, negotiation, Step.request, Side.consumer, caller.account_id, now)
+    audit.record(session, caller, "negotiation.request", negotiation.id)
+    _agree_automatically(session, negotiation, rules, now)
+    session.commit()
+    return negotiation
+
+
+def _set_offer(negotiation: Negotiation, terms: dict[str, Any], side: Side, seq: int, rules: Rules) -> None:
+    """Make `terms` the latest offer, checked against the profile; terms equal to the current ones keep its @id."""
+    policy = read_policy(terms, fee_cap=rules.fee_cap).document()
+    if policy != negotiation.offer:
+        negotiation.offer = policy
+        negotiation.offer_iri = offer_iri(negotiation.id, seq)
+    negotiation.offered_by = side
+
+
+def visible_negotiation(session: Session, caller: Caller, negotiation_id: str) -> Negotiation:
+    """A negotiation its consumer, its provider entity's members or the staff may see; anyone else gets 404."""
+    negotiation = session.get(Negotiation, negotiation_id)
+    if negotiation is None or not may_see(caller, negotiation.account_id, negotiation.provider_entity_id):
+        raise NotFound("no such negotiation")
+    return negotiation
+
+
+def list_negotiations(
+    session: Session, caller: Caller, *, state: State | None, limit: int, cursor: str | None
+) -> PageOf[Negotiation]:
+    """The negotiations the caller may see (its own, its entity's as provider, all for the staff), newest first."""
+    statement = listable(caller, Negotiation, Negotiation.account_id, Negotiation.provider_entity_id)
+    if state:
+        statement = statement.where(Negotiation.state == state.value)
+    return paginate_by_id(session, statement, Negotiation.id, limit=limit, cursor=cursor)
+
+
+def steps_of(session: Session, negotiation: Negotiation) -> list[NegotiationStep]:
+    """Every step of a negotiation, in order."""
+    statement = select(NegotiationStep).where(NegotiationStep.negotiation_id == negotiation.id)
+    return list(session.exec(statement.order_by(NegotiationStep.seq)))  # type: ignore[arg-type]
+
+
+def _side_of(caller: Caller, negotiation: Negotiation) -> Side:
+    if caller.account_id is not None and caller.account_id == negotiation.account_id:
+        return Side.consumer
+    if is_member(caller, negotiation.provider_entity_id):
+        return Side.provider
+    raise Forbidden("the registry's staff read negotiations; only its parties take steps")
+
+
+def take_step(
+    session: Session,
+    caller: Caller,
+    negotiation_id: str,
+    step: Step,
+    rules: Rules,
+    *,
+    terms: dict[str, Any] | None = None,
+    code: str | None = None,
+    reason: str | None = None,
+) -> Negotiation:
+    """One party's step in a negotiation (not its opening): checked against the state machine, recorded, committed."""
+    negotiation = visible_negotiation(session, caller, negotiation_id)
+    side = _side_of(caller, negotiation)
+    now = now_of(session)
+    _apply(session, negotiation, step, side, caller.account_id, now, rules, terms=terms)
+    _record(session, negotiation, step, side, caller.account_id, now, code=code, reason=reason)
+    audit.record(session, caller, f"negotiation.{step.value}", negotiation.id)
+    if step == Step.request:
+        _agree_automatically(session, negotiation, rules, now)
+    elif step == Step.verify:
+        _finalize_automatically(session, negotiation, rules, now)
+    session.commit()
+    return negotiation
+
+
+def _apply(
+    session: Session,
+    negotiation: Negotiation,
+    step: Step,
+    side: Side,
+    actor_id: str | None,
+    now: datetime,
+    rules: Rules,
+    *,
+    terms: dict[str, Any] | None = None,
+) -> None:
+    """Move the negotiation by one step and do what the step does (a new offer, the agreement, the grant)."""
+    target = advance(State(negotiation.state), step, side)
+    if step in (Step.request, Step.offer):
+        if terms is None:
+            raise Conflict(f"a {step.value} carries an offer's terms")
+        _set_offer(negotiation, terms, side, _next_seq(session, negotiation), rules)
+    elif step == Step.agree:
+        _agree(negotiation, now)
+    elif step == Step.finalize:
+        _grant(session, negotiation, actor_id, now)
+    negotiation.state = target
+    negotiation.updated_at = now
+
+
+def _agree(negotiation: Negotiation, now: datetime) -> None:
+    """The latest offer becomes the agreement, once it fixes everything a grant needs."""
+    terms_of(read_policy(negotiation.offer), china_date(now), reference=provider_pid(negotiation))
+    negotiation.agreement = agreement_document(
+        negotiation.id,
+        negotiation.offer,
+        dataset_id=negotiation.dataset_id,
+        provider_entity_id=negotiation.provider_entity_id,
+        assignee=participant(negotiation.account_id, negotiation.entity_id),
+        at=now,
+    )
+
+
+def _grant(session: Session, negotiation: Negotiation, actor_id: str | None, now: datetime) -> None:
+    """Make the agreement's grant as an approved access request does: same row, same log entry, same policy."""
+    assert negotiation.agreement is not None
+    agreed_on = china_date(datetime.fromisoformat(negotiation.agreement["timestamp"]))
+    terms = terms_of(read_policy(negotiation.offer), agreed_on, reference=negotiation.agreement["@id"])
+    request = AccessRequest(
+        account_id=negotiation.account_id,
+        entity_id=negotiation.entity_id,
+        dataset_id=negotiation.dataset_id,
+        provider_entity_id=negotiation.provider_entity_id,
+        purpose=terms.purpose,
+        scenario=terms.scenario,
+        use_category=terms.use_category,
+        requested_from=terms.start,
+        requested_until=terms.end,
+        approved_until=terms.end,
+        approved_quota=terms.quota,
+        decision_reason=negotiation.agreement["@id"],
+        decided_by=actor_id,
+        decided_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(request)
+    session.flush()  # the grant refers to the request row
+    negotiation.grant_id = grant_for(session, request).id
+
+
+def _next_seq(session: Session, negotiation: Negotiation) -> int:
+    statement = select(func.max(NegotiationStep.seq)).where(NegotiationStep.negotiation_id == negotiation.id)
+    return int(session.exec(statement).one() or 0) + 1
+
+
+def _record(
+    session: Session,
+    negotiation: Negotiation,
+    step: Step,
+    side: Side | str,
+    actor_id: str | None,
+    now: datetime,
+    *,
+    code: str | None = None,
+    reason: str | None = None,
+) -> None:
+    seq = _next_seq(session, negotiation)
+    message = step_message(negotiation, step, code=code, reason=reason, opening=seq == 1)
+    row = NegotiationStep(
+        negotiation_id=negotiation.id,
+        seq=seq,
+        side=str(side),
+        actor_id=actor_id,
+        state=negotiation.state,
+        message_type=str(message["@type"]),
+        message=message,
+        reason=reason,
+        at=now,
+    )
+    session.add(row)
+    session.flush()
+
+
+def _automatic(session: Session, negotiation: Negotiation, rules: Rules) -> bool:
+    """Whether the provider's steps go without a person: the setting is on and a free public-welfare catalog offer
+    is taken as it stands."""
+    if not rules.auto_agree_free_welfare or negotiation.offer_iri != OFFER_PREFIX + negotiation.offer_id:
+        return False
+    offer = session.get(DatasetOffer, negotiation.offer_id)
+    return offer is not None and offer.policy == negotiation.offer and free_welfare(read_policy(negotiation.offer))
+
+
+def _agree_automatically(session: Session, negotiation: Negotiation, rules: Rules, now: datetime) -> None:
+    if not _automatic(session, negotiation, rules):
+        return
+    try:
+        _apply(session, negotiation, Step.agree, Side.provider, None, now, rules)
+    except Conflict:  # terms a grant cannot be made from wait for the provider's counter-offer
+        return
+    _record(session, negotiation, Step.agree, SYSTEM_SIDE, None, now)
+
+
+def _finalize_automatically(session: Session, negotiation: Negotiation, rules: Rules, now: datetime) -> None:
+    if _automatic(session, negotiation, rules):
+        _apply(session, negotiation, Step.finalize, Side.provider, None, now, rules)
+        _record(session, negotiation, Step.finalize, SYSTEM_SIDE, None, now)
