@@ -139,8 +139,8 @@ def registry_tick() -> None:
 VERIFY_EXIT_CODES = (
     "Exit codes:\n\n"
     "0  verified, revocation included (from the fetched status list, or from --status-list FILE).\n\n"
-    "1  a check failed: the certificate is revoked, expired or not yet valid, or the bundle, its proof or its log "
-    "entry is not genuine.\n\n"
+    "1  a check failed: the certificate is revoked (an agreement terminated or retired), expired or not yet valid, "
+    "or the bundle, its proof or its log entry is not genuine.\n\n"
     "2  a file given cannot be read as a bundle, trust file or status list, or --at is not an RFC 3339 time.\n\n"
     "3  --offline: every other check passed, but revocation was NOT checked, so the certificate may be revoked.\n\n"
     "4  the status list could not be fetched (network, HTTP error, not JSON), so revocation is unknown: retry, "
@@ -150,7 +150,9 @@ VERIFY_EXIT_CODES = (
 
 @app.command(epilog=VERIFY_EXIT_CODES)
 def verify(
-    bundle: Path = typer.Argument(..., help="The certificate bundle (JSON from GET /api/v1/certificates/NUMBER)."),
+    bundle: Path = typer.Argument(
+        ..., help="The certificate or agreement bundle (JSON from GET /api/v1/certificates/NUMBER or /agreements/ID)."
+    ),
     trust: Path = typer.Option(..., "--trust", help="The trust file (JSON from GET /.well-known/pdr-trust.json)."),
     status_list: Path | None = typer.Option(
         None, "--status-list", help="Check revocation against this status list credential file, not the network."
@@ -162,7 +164,7 @@ def verify(
     ),
     at: str | None = typer.Option(None, "--at", help="Judge validity at this RFC 3339 time instead of now."),
 ) -> None:
-    """Verify a certificate bundle: proof, checkpoint, log inclusion, validity, and revocation (fetched)."""
+    """Verify a certificate or agreement bundle: proof, checkpoint, log inclusion, validity, and revocation."""
     from registry.verify_command import run_cli
 
     raise typer.Exit(run_cli(bundle, trust, status_list, online, at, echo=typer.echo))

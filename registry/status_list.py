@@ -3,7 +3,9 @@
 Every certificate gets its own bit (``statusListIndex``) when it is issued; revoking it sets the bit and
 publishes a new version of the status list credential, signed with the active issuer key and recorded as a
 ``status_list.published`` log event. The bits are derived from the certificate rows at publication time, so a
-version always reflects every revocation committed before it.
+version always reflects every revocation committed before it. Other credentials the issuer signs with a status entry
+(the data space's agreements) set their bits through ``publish(set_bits=...)``; since a revocation is final, every
+version keeps the bits of the one before.
 
 Publications take the transparency log's lock first: every change that logs an event takes it anyway, so
 taking it before reading the bits serialises publishers in one order (log, then nothing else) and no two
@@ -17,6 +19,7 @@ import binascii
 import gzip
 import hashlib
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -185,17 +188,31 @@ def _signed_list(session: Session, url: str, length: int, revoked: list[int]) ->
     return key, sign_credential(unsigned, private_key, did_key_verification_method(public_key_of(key)), now)
 
 
+def _bits_of(version: StatusListVersion | None) -> list[int]:
+    """The indexes set in a published version."""
+    if version is None:
+        return []
+    bits = decode_bits(version.credential["credentialSubject"]["encodedList"])
+    return [8 * at + n for at, byte in enumerate(bits) if byte for n in range(8) if byte & (0x80 >> n)]
+
+
 def publish(
-    session: Session, base_url: str | None, list_name: str = CERTIFICATES, *, min_index: int = -1
+    session: Session,
+    base_url: str | None,
+    list_name: str = CERTIFICATES,
+    *,
+    min_index: int = -1,
+    set_bits: Sequence[int] = (),
 ) -> StatusListVersion:
-    """Sign, store and log a new version of the list from the current certificate rows."""
+    """Sign, store and log a new version of the list from the current certificate rows, the bits of the version
+    before, and `set_bits`."""
     lock(session)
     latest = latest_version(session, list_name)
     if latest is not None and min_index >= 0 and latest.length > min_index:
         return latest  # someone else published a version covering the bit while we waited for the lock
     url = _list_url(latest, base_url, list_name)
     session.flush()  # the revocation of this transaction must be among the bits
-    revoked = _revoked_indexes(session, list_name)
+    revoked = sorted({*_revoked_indexes(session, list_name), *_bits_of(latest), *set_bits})
     length = max(latest.length if latest else 0, _length_for(max([min_index, *revoked], default=-1)))
     key, signed = _signed_list(session, url, length, revoked)
     digest = sha256_jcs(signed)

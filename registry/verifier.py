@@ -1,11 +1,13 @@
-"""Offline verification of a certificate bundle against a trust file, as `pdr verify` and `/verify` run it.
+"""Offline verification of a certificate or agreement bundle against a trust file, as `pdr verify` and `/verify`
+run it.
 
 The trust file is what ``GET /.well-known/pdr-trust.json`` serves: the log's origin and verifier key, the
 issuer DIDs and the status list URL. With it alone (no network) a bundle is checked for:
 
 1. the credential's eddsa-jcs-2022 proof, by one of the trusted issuer keys;
 2. the checkpoint's signature by the log key, for the trusted origin;
-3. the inclusion of the ``certificate.issued`` leaf, rebuilt from the credential, under that checkpoint;
+3. the inclusion of the ``certificate.issued`` (``agreement.signed``) leaf, rebuilt from the credential, under that
+   checkpoint;
 4. the validity period at the time asked about;
 5. revocation, from the signed status list the credential names: fetched over HTTP(S) by default, or read from a
    file. It fails closed: a list that cannot be fetched fails the check; only ``--offline`` leaves it unchecked,
@@ -27,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session
 
 from registry import log, status_list
+from registry.agreement_credential import AGREEMENT_TYPE, agreement_id_of, signed_event
 from registry.certificate_credential import (
     CERTIFICATE_TYPE,
     REVOKED_STATUS,
@@ -48,6 +51,16 @@ MAX_STATUS_LIST_BYTES = 8 * 1024 * 1024
 FETCH_TIMEOUT_SECONDS = 10.0
 
 StatusListFetcher = Callable[[str], dict[str, Any]]
+
+# The credential types the registry's issuer signs: what each is called, its log event rebuilt from the credential
+# alone, and its identifier.
+CERTIFICATE = "certificate"
+KINDS: dict[str, tuple[str, Callable[[dict[str, Any]], log.Event], Callable[[dict[str, Any]], str]]] = {
+    CERTIFICATE_TYPE: (CERTIFICATE, issued_event, number_of),
+    AGREEMENT_TYPE: ("agreement", signed_event, agreement_id_of),
+}
+# What a registry's bundle may report of a credential that no longer holds.
+ENDED_STATUSES = frozenset({REVOKED_STATUS, "terminated", "retired"})
 
 # `pdr verify`'s exit codes, as its help and the README list them.
 EXIT_VERIFIED = 0
@@ -131,6 +144,7 @@ class Report:
 
     number: str | None = None
     checks: list[Check] = field(default_factory=list)
+    kind: str = CERTIFICATE
     checkpoint_size: int | None = None
 
     @property
@@ -198,10 +212,17 @@ def _trusted_resolver(trust: Trust, expected_issuer: str) -> Callable[[str], Ed2
     return resolve
 
 
-def _check_credential(credential: dict[str, Any], trust: Trust) -> str:
+def _credential_type(credential: dict[str, Any]) -> str:
+    """The one credential type of the registry's the credential has; VerificationFailed otherwise."""
     types = credential.get("type")
-    if not isinstance(types, list) or not {"VerifiableCredential", CERTIFICATE_TYPE} <= set(types):
-        raise VerificationFailed(f"the credential is not a {CERTIFICATE_TYPE}")
+    found = [t for t in KINDS if t in types] if isinstance(types, list) and "VerifiableCredential" in types else []
+    if len(found) != 1:
+        raise VerificationFailed(f"the credential is not a {' or '.join(KINDS)}")
+    return found[0]
+
+
+def _check_credential(credential: dict[str, Any], trust: Trust) -> str:
+    _credential_type(credential)
     try:
         issuer = issuer_id(credential)
     except ValueError as exc:
@@ -226,18 +247,18 @@ def _check_checkpoint(text: str, trust: Trust) -> tuple[TlogProof, Checkpoint]:
 def _check_inclusion(credential: dict[str, Any], proof: TlogProof, checkpoint: Checkpoint, claimed: object) -> str:
     if claimed is not None and claimed != proof.index:
         raise VerificationFailed(f"the bundle's log_index {claimed} is not the proof's index {proof.index}")
+    logged = KINDS[_credential_type(credential)][1]
     try:
-        leaf = log.envelope_bytes(issued_event(credential))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise VerificationFailed(
-            f"the certificate.issued entry cannot be rebuilt from the credential ({exc})"
-        ) from None
+        event = logged(credential)
+        leaf = log.envelope_bytes(event)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise VerificationFailed(f"the credential's log entry cannot be rebuilt from it ({exc})") from None
     if not verify_inclusion(leaf_hash(leaf), proof.index, checkpoint.size, proof.proof_hashes, checkpoint.root_hash):
         raise VerificationFailed(
-            f"the certificate.issued entry for this credential is not at index {proof.index} "
+            f"the {event.kind} entry for this credential is not at index {proof.index} "
             f"of the tree of size {checkpoint.size}"
         )
-    return f"certificate.issued at index {proof.index} of {checkpoint.size}"
+    return f"{event.kind} at index {proof.index} of {checkpoint.size}"
 
 
 def _check_validity(credential: dict[str, Any], at: datetime) -> str:
@@ -334,7 +355,7 @@ def fetch_status_list(url: str) -> dict[str, Any]:
     """Fetch a status list credential over HTTP(S); StatusListUnavailable when it cannot be had."""
     if not url.startswith(("https://", "http://")):
         raise VerificationFailed(f"will not fetch a status list from {url!r}")
-    unknown = "so whether the certificate is revoked is unknown"
+    unknown = "so whether the credential is revoked is unknown"
     content = _download(url, unknown)
     try:
         document = json.loads(content)
@@ -389,9 +410,10 @@ def _check_status(
     fetch: StatusListFetcher | None,
     at: datetime,
 ) -> str:
-    if bundle.get("status") == REVOKED_STATUS:
+    if bundle.get("status") in ENDED_STATUSES:
         # An unsigned claim, but a registry saying "revoked" can only make us refuse, never accept.
-        raise VerificationFailed("the registry reports the certificate revoked")
+        kind = KINDS[_credential_type(credential)][0]
+        raise VerificationFailed(f"the registry reports the {kind} {bundle['status']}")
     url, _ = _trusted_status_entry(credential, trust)
     status = status_list_credential
     if status is None and fetch is not None:
@@ -416,8 +438,9 @@ def verify_bundle(
         return report
     credential: dict[str, Any] = bundle["credential"]
     try:
-        report.number = number_of(credential)
-    except ValueError:
+        report.kind, _, identify = KINDS[_credential_type(credential)]
+        report.number = identify(credential)
+    except (VerificationFailed, ValueError):
         report.number = None
     _run(report, "credential proof", lambda: _check_credential(credential, trust))
     _check_log(report, bundle, credential, trust)

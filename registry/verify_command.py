@@ -43,7 +43,7 @@ def _verdict(report: Report) -> str:
     if code == EXIT_REVOCATION_NOT_CHECKED:
         return (
             "NOT VERIFIED: revocation was not checked (--offline). The proof, the log inclusion and the validity "
-            "passed, but this certificate may have been revoked; run without --offline, or give --status-list FILE."
+            f"passed, but this {report.kind} may have been revoked; run without --offline, or give --status-list FILE."
         )
     failures = [check for check in report.checks if check.ok is False]
     if code == EXIT_STATUS_LIST_UNAVAILABLE:
@@ -78,7 +78,7 @@ def run_cli(
     report = verify_bundle(
         bundle, trust, at=at, status_list_credential=status, fetch=fetch_status_list if online else None
     )
-    echo(f"certificate {report.number or '(unknown number)'}")
+    echo(f"{report.kind} {report.number or '(unknown number)'}")
     for check in report.checks:
         mark = {True: "ok     ", False: "FAILED ", None: "skipped"}[check.ok]
         echo(f"  {mark} {check.name}: {check.detail}")

@@ -1,6 +1,6 @@
 """Agreements: the ODRL Agreement a negotiation ends in, and the grant terms (period, quota, use) it fixes.
 
-The agreement is kept whole in the negotiation, as JSON: what a signed credential of it will carry.
+The agreement is kept whole in the negotiation, as JSON: the subject of its signed credential (agreement_credentials).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from catalog.dataspace.documents import catalog_error
 from catalog.dataspace.negotiation_protocol import negotiation_error
 from catalog.dataspace.negotiations import Rules
-from catalog.web.dependencies import CatalogConfig
+from catalog.web.dependencies import BaseUrl, CatalogConfig
 from storage.exceptions import DomainError
 
 # A protocol message that cannot be read is a bad request in the protocol's terms.
@@ -95,9 +95,11 @@ class NegotiationRoute(APIRoute):
         return guarded
 
 
-def negotiation_rules(settings: CatalogConfig) -> Rules:
+def negotiation_rules(settings: CatalogConfig, base: BaseUrl) -> Rules:
     """The rules negotiations follow, from the catalog's settings."""
-    return Rules(fee_cap=settings.listing_fee_cap, auto_agree_free_welfare=settings.negotiation_auto_agree)
+    return Rules(
+        fee_cap=settings.listing_fee_cap, auto_agree_free_welfare=settings.negotiation_auto_agree, base_url=base
+    )
 
 
 NegotiationRules = Annotated[Rules, Depends(negotiation_rules)]

@@ -1,11 +1,11 @@
-"""Tables of the data space: each dataset's ODRL offers, and contract negotiations with their steps."""
+"""Tables of the data space: datasets' ODRL offers, contract negotiations with their steps, signed agreements."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, BigInteger, Column
 from sqlmodel import Field, SQLModel
 
 from storage.ids import new_id
@@ -45,7 +45,7 @@ class Negotiation(SQLModel, table=True):
     offer: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     offer_iri: str = Field(max_length=300)
     offered_by: str = Field(max_length=16)
-    # The ODRL Agreement, whole, from AGREED on: what a signed credential of the agreement will carry.
+    # The ODRL Agreement, whole, from AGREED on: the subject of its signed credential (the agreement table).
     agreement: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     callback_address: str | None = Field(default=None, max_length=2000)
     grant_id: str | None = Field(default=None, max_length=26)
@@ -70,3 +70,27 @@ class NegotiationStep(SQLModel, table=True):
     message: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     reason: str | None = Field(default=None, max_length=2000)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Agreement(SQLModel, table=True):
+    """A negotiation's agreement as a signed W3C credential: logged, with a bit in the issuer's status list, and
+    whether it still holds (valid) or was terminated by a party or retired by the provider."""
+
+    __tablename__ = "agreement"
+
+    # The negotiation's id: an agreement is the one a negotiation ends in.
+    id: str = Field(foreign_key="negotiation.id", primary_key=True, max_length=26)
+    # The signed credential exactly as issued; its RFC 8785 SHA-256 is in the agreement.signed log entry.
+    credential: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    credential_sha256: str = Field(max_length=64)
+    issuer_key_id: str = Field(foreign_key="signing_key.id", max_length=26)
+    status_list: str = Field(max_length=40)
+    status_index: int = Field(sa_type=BigInteger)
+    valid_from: datetime = Field(sa_type=UTCDateTime)
+    valid_until: datetime = Field(sa_type=UTCDateTime)
+    log_index: int = Field(sa_type=BigInteger)
+    status: str = Field(default="valid", max_length=16, index=True)  # valid, terminated or retired
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_by: str | None = Field(default=None, max_length=26)
+    ended_reason: str | None = Field(default=None, max_length=2000)
+    ended_log_index: int | None = Field(default=None, sa_type=BigInteger)

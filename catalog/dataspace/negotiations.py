@@ -20,14 +20,17 @@ from auth.caller import Caller
 from auth.roles import Role
 from catalog.datasets.access import effective_access, visible_dataset
 from catalog.datasets.models import DatasetState
-from catalog.dataspace.agreements import agreement_document, free_welfare, participant, terms_of
+from catalog.dataspace import agreement_credentials
+from catalog.dataspace.agreements import AGREEMENT_PREFIX, agreement_document, free_welfare, participant, terms_of
 from catalog.dataspace.documents import OFFER_PREFIX
-from catalog.dataspace.models import DatasetOffer, Negotiation, NegotiationStep
-from catalog.dataspace.negotiation import Side, State, Step, advance
+from catalog.dataspace.models import Agreement, DatasetOffer, Negotiation, NegotiationStep
+from catalog.dataspace.negotiation import OPEN, Side, State, Step, advance
 from catalog.dataspace.negotiation_protocol import offer_iri, provider_pid, step_message
 from catalog.dataspace.policies import read_policy
-from catalog.exchange.models import AccessRequest
+from catalog.exchange.grants import mark_revoked
+from catalog.exchange.models import AccessGrant, AccessRequest
 from catalog.exchange.requests import grant_for
+from catalog.exchange.schemas import GrantState
 from catalog.exchange.visibility import listable, may_see
 from registry.access import is_member
 from registry.deadlines import china_date
@@ -47,6 +50,8 @@ class Rules:
     fee_cap: Decimal | None = None
     # Agree and finalize without a person when the consumer takes a free public-welfare offer as it stands.
     auto_agree_free_welfare: bool = False
+    # The service's public URL, which the issuer's status list is named by when an agreement publishes it first.
+    base_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -177,6 +182,8 @@ def take_step(
     _apply(session, negotiation, step, side, caller.account_id, now, rules, terms=terms)
     _record(session, negotiation, step, side, caller.account_id, now, code=code, reason=reason)
     audit.record(session, caller, f"negotiation.{step.value}", negotiation.id)
+    if step == Step.terminate:
+        _end_agreement(session, negotiation, agreement_credentials.TERMINATED, reason or "", caller.account_id)
     if step == Step.request:
         _agree_automatically(session, negotiation, rules, now)
     elif step == Step.verify:
@@ -203,16 +210,16 @@ def _apply(
             raise Conflict(f"a {step.value} carries an offer's terms")
         _set_offer(negotiation, terms, side, _next_seq(session, negotiation), rules)
     elif step == Step.agree:
-        _agree(negotiation, now)
+        _agree(session, negotiation, now, rules)
     elif step == Step.finalize:
         _grant(session, negotiation, actor_id, now)
     negotiation.state = target
     negotiation.updated_at = now
 
 
-def _agree(negotiation: Negotiation, now: datetime) -> None:
-    """The latest offer becomes the agreement, once it fixes everything a grant needs."""
-    terms_of(read_policy(negotiation.offer), china_date(now), reference=provider_pid(negotiation))
+def _agree(session: Session, negotiation: Negotiation, now: datetime, rules: Rules) -> None:
+    """The latest offer becomes the agreement, once it fixes everything a grant needs: signed and logged."""
+    terms = terms_of(read_policy(negotiation.offer), china_date(now), reference=provider_pid(negotiation))
     negotiation.agreement = agreement_document(
         negotiation.id,
         negotiation.offer,
@@ -221,6 +228,7 @@ def _agree(negotiation: Negotiation, now: datetime) -> None:
         assignee=participant(negotiation.account_id, negotiation.entity_id),
         at=now,
     )
+    agreement_credentials.sign(session, negotiation.id, negotiation.agreement, terms.end, rules.base_url)
 
 
 def _grant(session: Session, negotiation: Negotiation, actor_id: str | None, now: datetime) -> None:
@@ -307,3 +315,54 @@ def _finalize_automatically(session: Session, negotiation: Negotiation, rules: R
     if _automatic(session, negotiation, rules):
         _apply(session, negotiation, Step.finalize, Side.provider, None, now, rules)
         _record(session, negotiation, Step.finalize, SYSTEM_SIDE, None, now)
+
+
+# ---------------------------------------------------------------- signed agreements
+
+
+def visible_agreement(session: Session, caller: Caller, agreement_id: str) -> Agreement:
+    """A signed agreement its parties or the staff may see (its id or @id); anyone else gets 404."""
+    negotiation_id = agreement_id.removeprefix(AGREEMENT_PREFIX)
+    try:
+        visible_negotiation(session, caller, negotiation_id)
+    except NotFound:
+        raise NotFound("no such agreement") from None
+    row = session.get(Agreement, negotiation_id)
+    if row is None:
+        raise NotFound("no such agreement")
+    return row
+
+
+def end_agreement(
+    session: Session, caller: Caller, agreement_id: str, status: str, reason: str, rules: Rules
+) -> Agreement:
+    """Either party terminates an agreement, or the provider retires it, with a reason: a negotiation still open is
+    terminated, a finalized one's grant revoked, and the agreement's status bit set and logged."""
+    row = visible_agreement(session, caller, agreement_id)
+    negotiation = visible_negotiation(session, caller, row.id)
+    side = _side_of(caller, negotiation)
+    if status == agreement_credentials.RETIRED and side != Side.provider:
+        raise Forbidden("only the provider retires an agreement; either party may terminate it")
+    if row.status != agreement_credentials.VALID:
+        raise Conflict(f"the agreement is {row.status} already")
+    now = now_of(session)
+    if State(negotiation.state) in OPEN:
+        _apply(session, negotiation, Step.terminate, side, caller.account_id, now, rules)
+        _record(session, negotiation, Step.terminate, side, caller.account_id, now, reason=reason)
+    _end_agreement(session, negotiation, status, reason, caller.account_id)
+    audit.record(
+        session, caller, f"agreement.{'retire' if status == agreement_credentials.RETIRED else 'terminate'}", row.id
+    )
+    session.commit()
+    return row
+
+
+def _end_agreement(session: Session, negotiation: Negotiation, status: str, reason: str, actor: str | None) -> None:
+    """End the negotiation's signed agreement, if it holds, and revoke the grant made under it."""
+    row = session.get(Agreement, negotiation.id)
+    if row is None or row.status != agreement_credentials.VALID:
+        return
+    agreement_credentials.end(session, row, status, reason, actor)
+    grant = session.get(AccessGrant, negotiation.grant_id) if negotiation.grant_id else None
+    if grant is not None and grant.state != GrantState.revoked:
+        mark_revoked(session, grant, reason, actor)

@@ -11,7 +11,14 @@ from fastapi import APIRouter, Response, status
 from fastapi.responses import JSONResponse
 
 from auth.dependencies import AnyCaller, Cursor, DbSession, Limit, SignedIn
-from catalog.dataspace import negotiation_messages, negotiation_protocol, negotiations, protocol, service
+from catalog.dataspace import (
+    agreement_credentials,
+    negotiation_messages,
+    negotiation_protocol,
+    negotiations,
+    protocol,
+    service,
+)
 from catalog.dataspace.dependencies import NegotiationRoute, NegotiationRules, ProtocolRoute
 from catalog.dataspace.documents import PROTOCOL_PATH, offer_document, version_document
 from catalog.dataspace.models import DatasetOffer, Negotiation, NegotiationStep
@@ -20,6 +27,7 @@ from catalog.dataspace.negotiation_protocol import provider_pid
 from catalog.dataspace.negotiations import Rules
 from catalog.dataspace.profile import describe
 from catalog.dataspace.schemas import (
+    AgreementBundle,
     AgreementVerificationIn,
     CatalogRequestMessage,
     ContractRequestIn,
@@ -263,6 +271,33 @@ def terminate(
 ) -> NegotiationPublic:
     """Either party ends an open negotiation, with a reason."""
     return _step(session, caller, negotiation_id, Step.terminate, rules, reason=body.reason)
+
+
+@router.get("/agreements/{agreement_id}", response_model=AgreementBundle)
+def read_agreement(agreement_id: str, caller: SignedIn, session: DbSession) -> AgreementBundle:
+    """A signed agreement's bundle for its parties and the staff: the credential, its log proof and its status."""
+    row = negotiations.visible_agreement(session, caller, agreement_id)
+    return AgreementBundle.model_validate(agreement_credentials.bundle(session, row))
+
+
+@router.post("/agreements/{agreement_id}/terminate", response_model=AgreementBundle)
+def terminate_agreement(
+    agreement_id: str, body: NegotiationTermination, caller: SignedIn, session: DbSession, rules: NegotiationRules
+) -> AgreementBundle:
+    """Either party ends an agreement, with a reason: its status is set in the issuer's list and logged."""
+    status_ = agreement_credentials.TERMINATED
+    row = negotiations.end_agreement(session, caller, agreement_id, status_, body.reason, rules)
+    return AgreementBundle.model_validate(agreement_credentials.bundle(session, row))
+
+
+@router.post("/agreements/{agreement_id}/retire", response_model=AgreementBundle)
+def retire_agreement(
+    agreement_id: str, body: NegotiationTermination, caller: SignedIn, session: DbSession, rules: NegotiationRules
+) -> AgreementBundle:
+    """The provider retires an agreement, with a reason: its status is set in the issuer's list and logged."""
+    status_ = agreement_credentials.RETIRED
+    row = negotiations.end_agreement(session, caller, agreement_id, status_, body.reason, rules)
+    return AgreementBundle.model_validate(agreement_credentials.bundle(session, row))
 
 
 def _ack(negotiation: Negotiation, status_code: int = status.HTTP_200_OK) -> JSONResponse:

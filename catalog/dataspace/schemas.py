@@ -145,6 +145,25 @@ class NegotiationTermination(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class AgreementStatus(StrEnum):
+    """Whether a signed agreement holds: valid, or ended by a party, by the provider, or by its last day passing."""
+
+    valid = "valid"
+    terminated = "terminated"
+    retired = "retired"
+    expired = "expired"
+
+
+class AgreementBundle(BaseModel):
+    """A signed agreement as its parties keep it and verify it offline (`pdr verify`)."""
+
+    id: str
+    credential: dict[str, Any]
+    tlog_proof: str = Field(description="c2sp.org/tlog-proof@v1 text for the agreement.signed entry")
+    status: AgreementStatus
+    log_index: int
+
+
 class NegotiationStepPublic(BaseModel):
     """One step: who took it (consumer, provider, or system for an automatic agreement), when, and its message."""
 

@@ -59,16 +59,21 @@ def revoke_grant(session: Session, caller: Caller, grant_id: str, reason: str) -
         raise Forbidden("only the providing entity or an operator revokes a grant")
     if grant.state == GrantState.revoked:
         raise Conflict("the grant is revoked already")
-    now = now_of(session)
-    grant.state = GrantState.revoked
-    grant.revoked_at = now
-    grant.revoked_by = caller.account_id
-    grant.revoked_reason = reason
-    # The reason may name people; the public log keeps only the fact.
-    events.emit(session, "access.revoke", grant.id, {"grant_id": grant.id, "request_id": grant.request_id})
+    mark_revoked(session, grant, reason, caller.account_id)
     audit.record(session, caller, "grant.revoke", grant.id)
     session.commit()
     return grant
+
+
+def mark_revoked(session: Session, grant: AccessGrant, reason: str, actor: str | None) -> None:
+    """Revoke a grant in the caller's transaction (not committed): downloads stop at once, and the public log keeps
+    the fact, not the reason, which may name people."""
+    grant.state = GrantState.revoked
+    grant.revoked_at = now_of(session)
+    grant.revoked_by = actor
+    grant.revoked_reason = reason
+    session.add(grant)
+    events.emit(session, "access.revoke", grant.id, {"grant_id": grant.id, "request_id": grant.request_id})
 
 
 def list_grants(

@@ -317,3 +317,23 @@ def test_certificates_signed_before_a_rotation_keep_verifying(
     assert status["issuer"] == new_did
     code, output = pdr_verify(tmp_path, new, trust_doc, "--status-list", str(write(tmp_path / "sl.json", status)))
     assert code == 0, output
+
+
+def test_only_the_registrys_credential_types_are_accepted_each_with_its_own_log_entry(
+    tmp_path: Path, issued: dict[str, Any], engine: Engine, settings: Settings
+) -> None:
+    # The issuer signs certificates and agreements; a credential is one of them, and its leaf is rebuilt by its type.
+    with session_scope(engine) as session:
+        key, private_key = settings.keyring().signer(session, keys.ISSUER)
+        method = did_key_verification_method(keys.public_key_of(key))
+    unsigned = {k: v for k, v in issued["credential"].items() if k != "proof"}
+    signed_at = datetime(2026, 12, 8, 2, tzinfo=UTC)
+    for types, failure in (
+        (["VerifiableCredential"], "credential proof: the credential is not a DataPropertyRightCertificate or "),
+        (["VerifiableCredential", "DataPropertyRightCertificate", "DataSpaceAgreementCredential"], "credential proof"),
+        (["VerifiableCredential", "DataSpaceAgreementCredential"], "log inclusion: the credential's log entry cannot"),
+    ):
+        forged = sign_credential({**unsigned, "type": types}, private_key, method, signed_at)
+        code, output = pdr_verify(tmp_path, {**issued, "credential": forged}, trust(engine, settings), "--offline")
+        assert code == 1, output
+        assert f"verification failed: {failure}" in output
