@@ -15,14 +15,13 @@ import os
 import platform
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
+from support import on_postgres
 
 from auth.caller import Caller
 from auth.roles import Role
@@ -38,24 +37,6 @@ from storage.db import DatabaseSettings, make_engine, session_scope
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BASE_URL = "https://registry.example"
 SUBJECTS = 20
-
-
-def _postgres_schema(url: str) -> tuple[str, str]:
-    """A fresh schema on the server, so the bench never touches real data."""
-    schema = "bench_" + uuid.uuid4().hex[:12]
-    admin = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    parsed = make_url(url)
-    return parsed.set(query={**parsed.query, "options": f"-csearch_path={schema}"}).render_as_string(False), schema
-
-
-def _drop_schema(url: str, schema: str) -> None:
-    admin = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def _registered_subjects(engine: Engine, now: datetime) -> list[str]:
@@ -179,15 +160,7 @@ def main() -> None:
     if args.no_postgres:
         result["postgresql"] = None
     else:
-        try:
-            url, schema = _postgres_schema(args.postgres)
-        except Exception as exc:  # no server: say so rather than fail the whole run
-            result["postgresql"] = {"error": f"PostgreSQL unavailable: {type(exc).__name__}"}
-        else:
-            try:
-                result["postgresql"] = issue_rate(url, args.count)
-            finally:
-                _drop_schema(args.postgres, schema)
+        result["postgresql"] = on_postgres(args.postgres, lambda url: issue_rate(url, args.count))
     raw = result["signing"]["ed25519_signatures_per_second"]
     for engine in ("sqlite", "postgresql"):
         rate = (result.get(engine) or {}).get("per_second")

@@ -15,28 +15,17 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from support import postgres_schema
 
 from registry import keys, log
 from registry.context import bind
 from storage import migrate
 from storage.db import DatabaseSettings, make_engine, session_scope
-
-
-def _postgres_schema(url: str) -> tuple[str, str]:
-    """A fresh schema on the server, so the bench never touches real data."""
-    schema = "bench_" + uuid.uuid4().hex[:12]
-    admin = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    admin.dispose()
-    parsed = make_url(url)
-    return parsed.set(query={**parsed.query, "options": f"-csearch_path={schema}"}).render_as_string(False), schema
 
 
 def main() -> None:
@@ -48,11 +37,17 @@ def main() -> None:
     parser.add_argument("--postgres", help="PostgreSQL URL (a throwaway schema is created); SQLite otherwise")
     args = parser.parse_args()
 
-    schema = None
-    if args.postgres:
-        url, schema = _postgres_schema(args.postgres)
-    else:
-        url = "sqlite:///" + str(Path(tempfile.mkdtemp(prefix="pdr-log-bench-")) / "log.db")
+    with ExitStack() as scratch:
+        if args.postgres:
+            url = scratch.enter_context(postgres_schema(args.postgres))
+        else:
+            url = "sqlite:///" + str(Path(tempfile.mkdtemp(prefix="pdr-log-bench-")) / "log.db")
+        measured = measure(url, args)
+    print(json.dumps(measured, indent=2))
+
+
+def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Fill a log on `url` to the entries asked for, then time inclusion proofs."""
     engine = make_engine(DatabaseSettings(database_url=url))
     migrate.upgrade(engine)
     keyring = keys.KeyRing(passphrase=None, require_encrypted=False)
@@ -83,31 +78,21 @@ def main() -> None:
             latencies.append((time.perf_counter() - t0) * 1000)
     latencies.sort()
     engine.dispose()
-    if schema and args.postgres:
-        admin = create_engine(make_url(args.postgres).set(drivername="postgresql+psycopg"))
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-    print(
-        json.dumps(
-            {
-                "benchmark": "log",
-                "database": "postgresql" if args.postgres else "sqlite",
-                "entries": appended,
-                "batch": args.batch,
-                "appends_per_second": round(appended / append_seconds, 1),
-                "inclusion_proof_ms": {
-                    "p50": round(statistics.median(latencies), 3),
-                    "p99": round(latencies[int(len(latencies) * 0.99) - 1], 3),
-                    "max": round(latencies[-1], 3),
-                    "samples": len(latencies),
-                },
-                "cpus": os.cpu_count(),
-                "load_average": os.getloadavg(),
-            },
-            indent=2,
-        )
-    )
+    return {
+        "benchmark": "log",
+        "database": "postgresql" if args.postgres else "sqlite",
+        "entries": appended,
+        "batch": args.batch,
+        "appends_per_second": round(appended / append_seconds, 1),
+        "inclusion_proof_ms": {
+            "p50": round(statistics.median(latencies), 3),
+            "p99": round(latencies[int(len(latencies) * 0.99) - 1], 3),
+            "max": round(latencies[-1], 3),
+            "samples": len(latencies),
+        },
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+    }
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import support  # noqa: F401 - puts the repository's packages on the import path
-from certificates import DEFAULT_POSTGRES, _drop_schema, _postgres_schema
+from certificates import DEFAULT_POSTGRES
+from support import on_postgres
 
 from auth.caller import Caller
 from auth.models import Account
@@ -130,15 +131,7 @@ def main() -> None:
     if args.no_postgres:
         result["postgresql"] = None
     else:
-        try:
-            url, schema = _postgres_schema(args.postgres)
-        except Exception as exc:  # no server: say so rather than fail the whole run
-            result["postgresql"] = {"error": f"PostgreSQL unavailable: {type(exc).__name__}"}
-        else:
-            try:
-                result["postgresql"] = step_rate(url, args.count)
-            finally:
-                _drop_schema(args.postgres, schema)
+        result["postgresql"] = on_postgres(args.postgres, lambda url: step_rate(url, args.count))
     print(json.dumps(result, indent=2))
 
 

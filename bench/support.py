@@ -7,7 +7,11 @@ import os
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -88,3 +92,33 @@ def start_embedded(work: Path, **settings: str) -> tuple[subprocess.Popen[bytes]
     base = f"http://127.0.0.1:{port}"
     wait_until_up(f"{base}/healthz", timeout=60)
     return server, env, base
+
+
+@contextmanager
+def postgres_schema(url: str) -> Iterator[str]:
+    """A database URL on a fresh schema of the server, dropped afterwards: a bench never touches real data."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    schema = "bench_" + uuid.uuid4().hex[:12]
+    admin = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    parsed = make_url(url)
+    try:
+        yield parsed.set(query={**parsed.query, "options": f"-csearch_path={schema}"}).render_as_string(False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def on_postgres(url: str, measure: Callable[[str], Any]) -> Any:
+    """`measure` run on a fresh schema of the server at `url`, or, when the server cannot be reached, why not."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with postgres_schema(url) as scratch:
+            return measure(scratch)
+    except OperationalError as exc:  # no server: say so rather than fail the whole run
+        return {"error": f"PostgreSQL unavailable: {type(exc).__name__}"}
