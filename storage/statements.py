@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, TextClause, bindparam, text
@@ -49,11 +50,15 @@ def executemany(connection: Connection, sql: str, rows: Sequence[tuple[Any, ...]
     connection.exec_driver_sql(for_driver(connection, sql), list(rows))
 
 
-def bulk_insert(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert many rows of a table through the driver's executemany, with each column's own type conversion.
+def bulk_insert(
+    connection: Connection, table: Table, rows: Sequence[dict[str, Any]], converted: Collection[str] = ()
+) -> None:
+    """Insert many rows of a table, with each column's own type conversion: PostgreSQL's COPY, else the driver's
+    executemany.
 
     Every row has the keys of the first; the column types' bind processors are applied here directly, column by
-    column, and only for the columns whose type converts values (JSON, times): most pass as they are.
+    column, and only for the columns whose type converts values (JSON, times) and that the caller has not
+    `converted` already: most pass as they are.
     """
     if not rows:
         return
@@ -63,13 +68,53 @@ def bulk_insert(connection: Connection, table: Table, rows: Sequence[dict[str, A
     row_values = operator.itemgetter(*names)
     values = [row_values(row) for row in rows] if len(names) > 1 else [(row[names[0]],) for row in rows]
     converters = [(i, c.type.dialect_impl(dialect).bind_processor(dialect)) for i, c in enumerate(columns)]
-    converting = [(i, process) for i, process in converters if process is not None]
+    converting = [(i, process) for i, process in converters if process is not None and names[i] not in converted]
     if converting:
         transposed = [list(column) for column in zip(*values, strict=True)]
         for i, process in converting:
-            transposed[i] = [None if v is None else process(v) for v in transposed[i]]
+            transposed[i] = _converted(transposed[i], process)
         values = list(zip(*transposed, strict=True))
-    marks = ", ".join("?" for _ in names)
-    quoted = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
-    # The table and column names are the model's own, quoted; every value travels as a bound parameter.
-    executemany(connection, f"INSERT INTO {table.name} ({quoted}) VALUES ({marks})", values)  # noqa: S608
+    insert_rows(connection, table.name, names, values)
+
+
+def _converted(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
+    """A column's values through its bind processor; a time met again (a batch's one clock reading) is converted
+    once."""
+    done: dict[datetime, Any] = {}
+    out: list[Any] = []
+    for value in values:
+        if value is None:
+            out.append(None)
+        elif not isinstance(value, datetime):
+            out.append(process(value))
+        elif value in done:
+            out.append(done[value])
+        else:
+            out.append(done.setdefault(value, process(value)))
+    return out
+
+
+def insert_rows(connection: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Plain-typed rows into the named columns of a table, in the connection's transaction: PostgreSQL's COPY,
+    else the driver's executemany.
+
+    COPY sends the rows as one stream the server loads without planning a statement per row, and leaves psycopg
+    no per-row round of its pipeline to drive; it escapes every value itself (tabs, line breaks, backslashes).
+    """
+    if not rows:
+        return
+    preparer = connection.dialect.identifier_preparer
+    quoted = ", ".join(preparer.quote(name) for name in columns)
+    target = preparer.quote(table)
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.cursor()
+        try:
+            with cursor.copy(f"COPY {target} ({quoted}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+        return
+    marks = ", ".join("?" for _ in columns)
+    # The table and column names are the caller's own, quoted; every value travels as a bound parameter.
+    executemany(connection, f"INSERT INTO {target} ({quoted}) VALUES ({marks})", rows)  # noqa: S608

@@ -3,6 +3,7 @@ and the value parsers the CKAN and DCAT readers share."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -16,8 +17,10 @@ from catalog.datasets.schemas import (
     NAME_PATTERN,
     DatasetFields,
 )
-from catalog.search.tokens import DocumentText
+from catalog.search.index import full_text_entry
+from catalog.search.tokens import DocumentText, document_text
 from registry.enums import Theme
+from storage.ids import new_id
 from storage.inputs import control_character, control_in_json, control_message, is_http, url_problem
 
 CKAN_NAME = re.compile(NAME_PATTERN)
@@ -52,14 +55,23 @@ class ImportRecord:
     organization: Organization = (None, None)
     # The record's groups: how many became themes, how many were kept as keywords, how many were dropped.
     groups: GroupTally = (0, 0, 0)
+    # Built where the record was parsed, when the parser was told the engine (``prebuild``): the search index's
+    # full-text entry in the engine's form; the new rows' ids (the dataset's, its first version's, then one per
+    # distribution); the keywords, themes and extras as the JSON text their columns hold.
+    full_text: tuple[str, ...] | None = None
+    ids: list[str] | None = None
+    json_texts: tuple[str, str, str] | None = None
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # Records cross from the parsing processes as plain values: a third of the cost of pickling the
-        # validated model and token lists as objects (tokens never contain spaces, so they travel joined).
-        joined = None if self.text is None else tuple(" ".join(tokens) for tokens in self.text.fields())
+        # validated model and token lists as objects (tokens never contain spaces, so they travel joined). A
+        # record that carries its full-text entry needs its tokens no more.
+        tokens = self.text if self.full_text is None else None
+        joined = None if tokens is None else tuple(" ".join(part) for part in tokens.fields())
         state = (self.where, self.name, dict(self.fields.__dict__), self.publisher, self.state, self.distributions)
         more = (self.modified_at, self.issued_at, self.extras, self.resource_code, joined)
-        return _rebuilt_record, (*state, *more, self.organization, self.groups)
+        built = (self.full_text, self.ids, self.json_texts)
+        return _rebuilt_record, (*state, *more, self.organization, self.groups, *built)
 
 
 def _rebuilt_record(
@@ -76,13 +88,33 @@ def _rebuilt_record(
     joined: tuple[str, str, str] | None,
     organization: Organization,
     groups: GroupTally,
+    full_text: tuple[str, ...] | None = None,
+    ids: list[str] | None = None,
+    json_texts: tuple[str, str, str] | None = None,
 ) -> ImportRecord:
     """An import record from its pickled values (already validated where it was parsed)."""
     text = None if joined is None else DocumentText(*(part.split() for part in joined))
     return ImportRecord(
         where, name, DatasetFields.model_construct(**fields), publisher, state, distributions,
-        modified_at, issued_at, extras, resource_code, text, organization, groups,
+        modified_at, issued_at, extras, resource_code, text, organization, groups, full_text, ids, json_texts,
     )  # fmt: skip
+
+
+# The garbage collector's thresholds while records are parsed and loaded (the defaults are 700, 10, 10): a batch's
+# records are all alive until written, and nothing they hold needs a collection to be freed.
+LOAD_COLLECTIONS = (50_000, 20, 100)
+
+
+def prebuild(record: ImportRecord, dialect: str) -> None:
+    """Build ahead, in the parsing process, what the writer would otherwise build while the database waits."""
+    f = record.fields
+    if record.text is None:
+        record.text = document_text(f.title, f.title_en, f.keywords, f.description)
+    record.full_text = full_text_entry(record.text, dialect)
+    record.ids = [new_id() for _ in range(2 + len(record.distributions))]
+    # As SQLAlchemy's JSON type writes them (json.dumps, its default serializer on both engines).
+    themes = [t.value for t in f.themes]
+    record.json_texts = (json.dumps(list(f.keywords)), json.dumps(themes), json.dumps(record.extras))
 
 
 @dataclass
@@ -182,6 +214,17 @@ def _texts_of(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
     return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+# What a JSON text shows wherever one of its strings may hold a character `without_control_characters` refuses: an
+# escaped C0 control (tabs and line breaks too, written as \u0009 and the like), DEL or surrogate, or DEL or a
+# surrogate itself. Raw C0 controls never parse, so a text without any of these needs no closer look.
+_MAY_HOLD_CONTROLS = re.compile(r"\\u00[01][0-9a-fA-F]|\\u007[fF]|\\u[dD][89a-fA-F]|\\[bf]|[\x7f\ud800-\udfff]")
+
+
+def may_hold_controls(json_text: str) -> bool:
+    """Whether the strings of a JSON text may hold control characters or surrogates (False: they hold none)."""
+    return _MAY_HOLD_CONTROLS.search(json_text) is not None
 
 
 def without_control_characters(record: ImportRecord) -> ImportRecord:

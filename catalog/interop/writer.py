@@ -1,11 +1,12 @@
 """Writing one batch of import records: dataset, version and link rows, and their search entries.
 
-Through SQLAlchemy Core and the driver's executemany rather than the ORM, which is what makes thousands of
-datasets a second possible. The batch is one transaction; the importer commits it.
+Through SQLAlchemy Core and the driver's executemany (PostgreSQL's COPY for new rows) rather than the ORM, which
+is what makes thousands of datasets a second possible. The batch is one transaction; the importer commits it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,6 +42,8 @@ _UPDATE_DATASET = text(
     *(bindparam(name, type_=JSON) for name in ("keywords", "themes", "extras")),
     *(bindparam(name, type_=UTCDateTime) for name in ("modified_at", "updated_at")),
 )
+# A new dataset's columns given as the JSON text they hold.
+_JSON_COLUMNS = frozenset({"keywords", "themes", "extras"})
 # What an update leaves as it was.
 _KEPT_ON_UPDATE = frozenset({"name", "version", "issued_at", "created_by", "created_at"})
 
@@ -146,24 +149,36 @@ class _Rows:
         self, record: ImportRecord, entity_id: str, link: ResourceLink | None, known: tuple[str, int] | None
     ) -> None:
         """The rows of one record: its dataset (new or updated), its first version, its links, its search entry."""
-        dataset_id, version = known if known else (new_id(), 1)
+        ids = record.ids or [new_id() for _ in range(2 + len(record.distributions))]
+        dataset_id, version = known if known else (ids[0], 1)
         modified = record.modified_at or self.now
         row = _dataset_row(record, dataset_id, version, entity_id, link, modified, self.now)
         if known:
             self.updates.append({k: v for k, v in row.items() if k not in _KEPT_ON_UPDATE})
             self.replaced.append((dataset_id, version))
         else:
+            # New rows take their JSON columns as the text they hold: made by the parser when it could.
+            row["keywords"], row["themes"], row["extras"] = record.json_texts or _json_texts(row)
             self.inserts.append(row)
-            self.versions.append(_first_version(dataset_id, record.state, self.now))
-        links = [d for d in record.distributions if not (known and _own_file(d["url"], dataset_id))]
-        for d in links:
-            self.distributions.append(
-                {"id": new_id(), "dataset_id": dataset_id, "version": version, "created_at": self.now, **d}
-            )
+            self.versions.append(_first_version(ids[1], dataset_id, record.state, self.now))
+        links = []
+        for d, row_id in zip(record.distributions, ids[2:], strict=True):
+            if not (known and _own_file(d["url"], dataset_id)):
+                links.append(d)
+                self.distributions.append(
+                    {"id": row_id, "dataset_id": dataset_id, "version": version, "created_at": self.now, **d}
+                )
         access = link[1] if link else record.fields.access.value
         standing = Standing(dataset_id, entity_id, record.state, access, bool(link and link[2]), modified)
         formats = sorted({d["format"] for d in links if d["format"]})
-        self.docs.append(search_doc(record.fields, standing, formats, text=record.text))
+        doc = search_doc(record.fields, standing, formats, text=record.text)
+        doc.full_text = record.full_text
+        self.docs.append(doc)
+
+
+def _json_texts(row: dict[str, Any]) -> tuple[str, str, str]:
+    """A new dataset row's JSON columns as SQLAlchemy's JSON type would write them (its default, json.dumps)."""
+    return json.dumps(row["keywords"]), json.dumps(row["themes"]), json.dumps(row["extras"])
 
 
 def _own_file(url: str, dataset_id: str) -> bool:
@@ -212,10 +227,10 @@ def _dataset_row(
     }
 
 
-def _first_version(dataset_id: str, state: str, now: datetime) -> dict[str, Any]:
+def _first_version(version_id: str, dataset_id: str, state: str, now: datetime) -> dict[str, Any]:
     published = state == DatasetState.published
     return {
-        "id": new_id(),
+        "id": version_id,
         "dataset_id": dataset_id,
         "version": 1,
         "state": DatasetState.published if published else DatasetState.draft,
@@ -260,7 +275,7 @@ def write_batch(
 
 def _write(connection: Connection, rows: _Rows) -> None:
     if rows.inserts:
-        bulk_insert(connection, Dataset.__table__, rows.inserts)  # type: ignore[attr-defined]
+        bulk_insert(connection, Dataset.__table__, rows.inserts, converted=_JSON_COLUMNS)  # type: ignore[attr-defined]
         bulk_insert(connection, DatasetVersion.__table__, rows.versions)  # type: ignore[attr-defined]
     if rows.updates:
         connection.execute(_UPDATE_DATASET, rows.updates)

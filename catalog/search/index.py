@@ -21,7 +21,7 @@ from catalog.search.formats import format_bits
 from catalog.search.models import DatasetSearch
 from catalog.search.tokens import DocumentText, document_text, normalise
 from registry.enums import Theme
-from storage.statements import bulk_insert, chunked, executemany, expanding
+from storage.statements import bulk_insert, chunked, expanding, insert_rows
 
 THEMES: tuple[Theme, ...] = tuple(Theme)
 THEME_BIT = {theme.value: 1 << index for index, theme in enumerate(THEMES)}
@@ -52,12 +52,19 @@ class SearchDoc:
     modified_at: datetime
     # Tokens computed ahead (the bulk import does it in another process); built from the fields when absent.
     text: DocumentText | None = None
+    # The full-text entry itself in the engine's form (``full_text_entry``), computed ahead; wins over the tokens.
+    full_text: tuple[str, ...] | None = None
 
     def document_text(self) -> DocumentText:
         """The tokens of the dataset's text."""
         if self.text is None:
             self.text = document_text(self.title, self.title_en, self.keywords, self.description)
         return self.text
+
+
+def full_text_entry(body: DocumentText, dialect: str) -> tuple[str, ...]:
+    """A document's full-text entry as the engine's table takes it: FTS5's three columns, or a tsvector literal."""
+    return body.fts_row() if dialect == "sqlite" else (body.tsvector(),)
 
 
 def title_key(title: str) -> str:
@@ -90,12 +97,25 @@ def index_documents(session: Session, docs: Sequence[SearchDoc]) -> None:
     if updates:
         _rewrite_rows(connection, updates)
     if inserts:
+        # Numbered here rather than by each insert, so nothing has to be read back to learn the numbers.
+        for row, doc in zip(inserts, allocate_docs(connection, len(inserts)), strict=True):
+            row["doc"] = existing[row["dataset_id"]] = doc
         bulk_insert(connection, DatasetSearch.__table__, inserts)  # type: ignore[attr-defined]
-        existing.update(_docs_of(connection, [str(row["dataset_id"]) for row in inserts]))
     tag_rows = [(tag, existing[d.dataset_id]) for d in docs for tag in _tags(d.keywords)]
-    if tag_rows:
-        executemany(connection, "INSERT INTO dataset_tag (tag, doc) VALUES (?, ?)", tag_rows)
-    _write_full_text(connection, [(existing[d.dataset_id], d.document_text()) for d in docs])
+    insert_rows(connection, "dataset_tag", ("tag", "doc"), tag_rows)
+    dialect = connection.dialect.name
+    entries = [(existing[d.dataset_id], *(d.full_text or full_text_entry(d.document_text(), dialect))) for d in docs]
+    _write_entries(connection, entries)
+
+
+def allocate_docs(connection: Connection, count: int) -> list[int]:
+    """Numbers for new search rows: from the column's sequence on PostgreSQL; on SQLite, after the highest, as
+    SQLite itself would number them (the transaction holds the write lock since it moved the generation on)."""
+    if connection.dialect.name == "postgresql":
+        sql = "SELECT nextval(pg_get_serial_sequence('dataset_search', 'doc')) FROM generate_series(1, :n)"
+        return sorted(int(doc) for (doc,) in connection.execute(text(sql), {"n": count}))
+    highest = connection.execute(text("SELECT coalesce(max(doc), 0) FROM dataset_search")).scalar_one()
+    return list(range(int(highest) + 1, int(highest) + 1 + count))
 
 
 def _search_row(d: SearchDoc, format_bit: dict[str, int], seq: int) -> dict[str, Any]:
@@ -145,18 +165,17 @@ def _rewrite_rows(connection: Connection, updates: list[dict[str, Any]]) -> None
 
 def _write_full_text(connection: Connection, texts: list[tuple[int, DocumentText]]) -> None:
     """The full-text entries of documents: FTS5 columns on SQLite, a weighted tsvector on PostgreSQL."""
+    dialect = connection.dialect.name
+    _write_entries(connection, [(doc, *full_text_entry(body, dialect)) for doc, body in texts])
+
+
+def _write_entries(connection: Connection, entries: list[tuple[Any, ...]]) -> None:
+    """Full-text entries (the document's number, then ``full_text_entry``) into the engine's full-text table."""
+    # FTS5 keys its rows by rowid; PostgreSQL's table has a doc column, whose tsvector COPY parses as a cast would.
     if connection.dialect.name == "sqlite":
-        executemany(
-            connection,
-            "INSERT INTO dataset_fts (rowid, title, keywords, description) VALUES (?, ?, ?, ?)",
-            [(doc, *body.fts_row()) for doc, body in texts],
-        )
+        insert_rows(connection, "dataset_fts", ("rowid", "title", "keywords", "description"), entries)
     else:
-        executemany(
-            connection,
-            "INSERT INTO dataset_fts (doc, vector) VALUES (?, CAST(? AS tsvector))",
-            [(doc, body.tsvector()) for doc, body in texts],
-        )
+        insert_rows(connection, "dataset_fts", ("doc", "vector"), entries)
 
 
 def rewrite_full_text(connection: Connection, texts: list[tuple[int, DocumentText]], seq: int) -> None:

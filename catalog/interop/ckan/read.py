@@ -5,6 +5,7 @@ Large files are parsed, validated and tokenized in worker processes while the im
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
@@ -21,13 +22,16 @@ from catalog.datasets.models import DatasetState
 from catalog.datasets.schemas import DatasetFields
 from catalog.interop.records import (
     CKAN_NAME,
+    LOAD_COLLECTIONS,
     GroupTally,
     ImportRecord,
     Organization,
     RecordError,
     http_url,
+    may_hold_controls,
     parse_date,
     parse_time,
+    prebuild,
     themes_of,
     validation_message,
     without_control_characters,
@@ -64,8 +68,9 @@ MAX_KEYWORD_LENGTH = 100
 _STATES = {"active": DatasetState.published, "draft": DatasetState.draft, "deleted": DatasetState.withdrawn}
 
 
-def ckan_record(package: dict[str, Any], where: str) -> ImportRecord:
-    """Map one CKAN package dict to an import record."""
+def ckan_record(package: dict[str, Any], where: str, *, checked: bool = True) -> ImportRecord:
+    """Map one CKAN package dict to an import record; `checked=False` when its JSON line cannot hold control
+    characters (``may_hold_controls``), whose search through the record's texts is then spared."""
     if not isinstance(package, dict):
         raise RecordError("a line must hold one JSON object (a CKAN package)")
     extras = {
@@ -98,7 +103,7 @@ def ckan_record(package: dict[str, Any], where: str) -> ImportRecord:
         organization=organization,
         groups=groups,
     )
-    return without_control_characters(record)
+    return without_control_characters(record) if checked else record
 
 
 def _organization(package: dict[str, Any]) -> Organization:
@@ -199,15 +204,16 @@ def _distribution(resource: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _parse_lines(first: int, lines: Sequence[str]) -> list[ImportRecord | RecordError]:
-    """Records of consecutive lines, tokenized for the index too."""
+def _parse_lines(first: int, lines: Sequence[str], dialect: str | None = None) -> list[ImportRecord | RecordError]:
+    """Records of consecutive lines, tokenized for the index too, with their full-text entries for that engine
+    when one is named."""
     parsed: list[ImportRecord | RecordError] = []
     for number, line in enumerate(lines, start=first):
         if not line.strip():
             continue
         where = f"line {number}"
         try:
-            record = ckan_record(json.loads(line), where)
+            record = ckan_record(json.loads(line), where, checked=may_hold_controls(line))
         except json.JSONDecodeError as exc:
             parsed.append(RecordError(f"{where}: not JSON ({exc.msg})"))
             continue
@@ -216,6 +222,8 @@ def _parse_lines(first: int, lines: Sequence[str]) -> list[ImportRecord | Record
             continue
         f = record.fields
         record.text = document_text(f.title, f.title_en, f.keywords, f.description)
+        if dialect is not None:
+            prebuild(record, dialect)
         parsed.append(record)
     return parsed
 
@@ -232,35 +240,49 @@ def _chunks_of_lines(path: Path, size: int) -> Iterator[tuple[int, list[str]]]:
             yield first, chunk
 
 
+def _worker_started() -> None:
+    """A parsing process collects garbage far less often: a chunk's records are all alive until they are sent."""
+    gc.set_threshold(*LOAD_COLLECTIONS)
+
+
 # Files smaller than this are parsed in the importing process: starting workers would cost more than it saves.
 PARALLEL_FROM_BYTES = 8 << 20
 
 
 def parse_workers(path: Path) -> int:
-    """How many processes parse a CKAN file while the importing process writes: all but one core."""
+    """How many processes parse a CKAN file while the importing process writes: one a core.
+
+    Parsing, validating, tokenizing and building rows cost more than writing them, so the importing process
+    waits on the parsers more than they wait on it; one parser a core keeps every core busy.
+    """
     if path.stat().st_size < PARALLEL_FROM_BYTES:
         return 0
-    return max(1, (os.cpu_count() or 1) - 1)
+    return max(1, os.cpu_count() or 1)
 
 
-def read_ckan_lines(path: Path, workers: int | None = None) -> Iterator[ImportRecord | RecordError]:
+def read_ckan_lines(
+    path: Path, workers: int | None = None, dialect: str | None = None
+) -> Iterator[ImportRecord | RecordError]:
     """CKAN package dicts, one JSON object a line (``ckanapi dump datasets``), in file order.
 
     With workers, chunks of lines are parsed, validated and tokenized in other processes while the caller
-    writes the previous ones; a few chunks are in flight at most, so memory stays flat.
+    writes the previous ones; a few chunks are in flight at most, so memory stays flat. Given the engine
+    (``dialect``), the records carry their rows' ids, JSON texts and full-text entries, built where they were
+    parsed (``prebuild``).
     """
     chunks = _chunks_of_lines(path, 1000)
     workers = parse_workers(path) if workers is None else workers
     if workers <= 0:
         for first, lines in chunks:
-            yield from _parse_lines(first, lines)
+            yield from _parse_lines(first, lines, dialect)
         return
     # forkserver: workers never inherit the importing process's threads, connections or locks.
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+    context = multiprocessing.get_context("forkserver")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_started)
     try:
         pending: deque[Future[list[ImportRecord | RecordError]]] = deque()
         for first, lines in chunks:
-            pending.append(pool.submit(_parse_lines, first, lines))
+            pending.append(pool.submit(_parse_lines, first, lines, dialect))
             if len(pending) > 2 * workers:
                 yield from pending.popleft().result()
         while pending:

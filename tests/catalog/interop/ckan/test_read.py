@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import Engine
 
 from catalog.interop import importer
+from catalog.interop.ckan import read as ckan_read
 from catalog.interop.ckan.read import ckan_record
-from catalog.interop.records import RecordError
+from catalog.interop.records import ImportRecord, RecordError, may_hold_controls
 from tests.support.catalog import SYSTEM, add_entities
 from tests.support.data import ckan_package
 
@@ -60,3 +61,39 @@ def test_an_import_refuses_the_bad_records_and_keeps_the_rest(engine: Engine, tm
     report = importer.import_file(engine, source, caller=SYSTEM, progress=False)
     assert (report.created, report.updated) == (2, 0)
     assert [where for where, _ in report.errors] == ["line 2", "line 3"]
+
+
+CONTROLS = [
+    {"title": "停车\x00场"},
+    {"notes": "\x1b[31mred"},
+    {"notes": "del\x7f"},
+    {"notes": "lone \ud800 surrogate"},
+    {"tags": [{"name": "a\x0cb"}]},
+    {"resources": [{"url": "https://example.org/a", "name": "a\x08"}]},
+    {"extras": [{"key": "spatial\x00", "value": "x"}]},
+]
+
+
+# A lone surrogate cannot stand in a UTF-8 file, only its escape can: it is written escaped only.
+@pytest.mark.parametrize(
+    ("overrides", "ascii_only"),
+    [(o, True) for o in CONTROLS] + [(o, False) for o in CONTROLS if "surrogate" not in str(o.get("notes"))],
+)
+def test_lines_whose_text_shows_no_control_characters_skip_the_search_and_refuse_alike(
+    overrides: dict[str, Any], ascii_only: bool
+) -> None:
+    package = ckan_package("parking", "pub-a", **overrides)
+    line = json.dumps(package, ensure_ascii=ascii_only)
+    assert may_hold_controls(line)
+    with pytest.raises(RecordError) as raised:
+        ckan_record(package, "line 1")
+    [parsed] = ckan_read._parse_lines(1, [line])
+    assert isinstance(parsed, RecordError) and str(parsed) == f"line 1: {raised.value}"
+
+
+def test_escaped_backslashes_tabs_and_astral_characters_pass() -> None:
+    package = ckan_package("parking", "pub-a", notes="a \\u0000 b\tc\nd 😀", title="\\b\\f")
+    for line in (json.dumps(package), json.dumps(package, ensure_ascii=False)):
+        [parsed] = ckan_read._parse_lines(1, [line])
+        assert isinstance(parsed, ImportRecord) and parsed.fields.description == "a \\u0000 b\tc\nd 😀"
+    assert not may_hold_controls(json.dumps(ckan_package("parking", "pub-a", notes="一\t二"), ensure_ascii=False))
