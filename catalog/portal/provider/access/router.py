@@ -8,7 +8,6 @@ from fastapi import Request as HttpRequest
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from auth.caller import Caller
 from auth.dependencies import AnyCaller, Cursor, DbSession
 from catalog.exchange import grants, requests
 from catalog.exchange.schemas import Decision, Reason
@@ -25,20 +24,11 @@ REQUESTS = "/console/provider/requests"
 GRANTS = "/console/provider/grants"
 
 
-def _requests_page(
-    http: HttpRequest,
-    session: DbSession,
-    caller: Caller,
-    entity: Entity,
-    status: int = 200,
-    failed: str | None = None,
-    problems: dict[str, str] | None = None,
+def _again(
+    http: HttpRequest, template: str, entity: Entity, listed: object, status: int, failed: str, problems: dict[str, str]
 ) -> Response:
-    """The requests page again, with what went wrong on the request decided."""
-    listed = views.incoming_requests(session, caller, entity, None)
-    return page(
-        http, "provider/requests.html", status, entity=entity, listed=listed, failed=failed, problems=problems or {}
-    )
+    """A list page again, with what went wrong on the row whose form was refused."""
+    return page(http, template, status, entity=entity, listed=listed, failed=failed, problems=problems)
 
 
 @router.get(REQUESTS)
@@ -83,29 +73,15 @@ def decide(
         else:
             raise NotFound("no such decision")
     except ValidationError as error:
-        return _requests_page(http, session, caller, entity, 422, request_id, validation_problems(error))
+        listed = views.incoming_requests(session, caller, entity, None)
+        return _again(http, "provider/requests.html", entity, listed, 422, request_id, validation_problems(error))
     except NotFound:
         raise
     except DomainError as error:
         session.rollback()
-        return _requests_page(http, session, caller, entity, error.status, request_id, domain_problems(error))
+        listed = views.incoming_requests(session, caller, entity, None)
+        return _again(http, "provider/requests.html", entity, listed, error.status, request_id, domain_problems(error))
     return go(http, REQUESTS, {"done": decision})
-
-
-def _grants_page(
-    http: HttpRequest,
-    session: DbSession,
-    caller: Caller,
-    entity: Entity,
-    status: int = 200,
-    failed: str | None = None,
-    problems: dict[str, str] | None = None,
-) -> Response:
-    """The grants page again, with what went wrong on the grant revoked."""
-    listed = views.given_grants(session, caller, entity, None)
-    return page(
-        http, "provider/grants.html", status, entity=entity, listed=listed, failed=failed, problems=problems or {}
-    )
 
 
 @router.get(GRANTS)
@@ -130,12 +106,14 @@ def revoke(grant_id: str, http: HttpRequest, caller: AnyCaller, session: DbSessi
         reason = Reason.model_validate({"reason": fields.text("reason") or ""})
         grants.revoke_grant(session, caller, grant_id, reason.reason)
     except ValidationError as error:
-        return _grants_page(http, session, caller, entity, 422, grant_id, validation_problems(error))
+        listed = views.given_grants(session, caller, entity, None)
+        return _again(http, "provider/grants.html", entity, listed, 422, grant_id, validation_problems(error))
     except NotFound:
         raise
     except DomainError as error:
         session.rollback()
-        return _grants_page(http, session, caller, entity, error.status, grant_id, domain_problems(error))
+        listed = views.given_grants(session, caller, entity, None)
+        return _again(http, "provider/grants.html", entity, listed, error.status, grant_id, domain_problems(error))
     return go(http, GRANTS, {"done": "revoked"})
 
 
