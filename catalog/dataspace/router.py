@@ -51,27 +51,31 @@ router = APIRouter(prefix="/api/v1", tags=["data space"])
 protocol_router = APIRouter(tags=["dataspace protocol"], route_class=ProtocolRoute)
 
 CATALOG_PAGE = 100
-CATALOG_ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["@context", "@type"],
-    "properties": {
-        "@context": {"type": "array", "items": {"type": "string"}},
-        "@type": {"type": "string", "const": "CatalogError"},
-        "code": {"type": "string"},
-        "reason": {"type": "array", "items": {"type": "string"}},
-    },
-}
-# The protocol's errors are CatalogErrors; those the middleware answers before a route runs stay problems.
-PROTOCOL_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {
-        "description": "a CatalogError (or a problem, when refused before the protocol's route)",
-        "content": {
-            "application/json": {"schema": CATALOG_ERROR_SCHEMA},
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}},
+
+
+def protocol_errors(error_type: str, pids: tuple[str, ...] = ()) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answers of a protocol route's errors: the protocol's error message of `error_type` (carrying the
+    process ids `pids`), or a problem when the middleware refused the request before the protocol's route ran."""
+    schema = {
+        "type": "object",
+        "required": ["@context", "@type", *pids],
+        "properties": {
+            "@context": {"type": "array", "items": {"type": "string"}},
+            "@type": {"type": "string", "const": error_type},
+            **{pid: {"type": "string"} for pid in pids},
+            "code": {"type": "string"},
+            "reason": {"type": "array", "items": {"type": "string"}},
         },
     }
-    for code in (400, 401, 404)
-}
+    content = {
+        "application/json": {"schema": schema},
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}},
+    }
+    description = f"a {error_type} (or a problem, when refused before the protocol's route)"
+    return {code: {"description": description, "content": content} for code in (400, 401, 404)}
+
+
+PROTOCOL_ERRORS = protocol_errors("CatalogError")
 
 
 def _public(offer: DatasetOffer) -> OfferPublic:
@@ -156,28 +160,7 @@ def catalog_dataset(dataset_id: str, caller: AnyCaller, session: DbSession, base
 
 
 negotiation_protocol_router = APIRouter(tags=["dataspace protocol"], route_class=NegotiationRoute)
-NEGOTIATION_ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["@context", "@type", "providerPid", "consumerPid"],
-    "properties": {
-        "@context": {"type": "array", "items": {"type": "string"}},
-        "@type": {"type": "string", "const": "ContractNegotiationError"},
-        "providerPid": {"type": "string"},
-        "consumerPid": {"type": "string"},
-        "code": {"type": "string"},
-        "reason": {"type": "array", "items": {"type": "string"}},
-    },
-}
-NEGOTIATION_ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {
-        "description": "a ContractNegotiationError (or a problem, when refused before the protocol's route)",
-        "content": {
-            "application/json": {"schema": NEGOTIATION_ERROR_SCHEMA},
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}},
-        },
-    }
-    for code in (400, 401, 404)
-}
+NEGOTIATION_ERRORS = protocol_errors("ContractNegotiationError", ("providerPid", "consumerPid"))
 NEGOTIATION = PROTOCOL_PATH + "/negotiations/{provider_pid}"
 
 
