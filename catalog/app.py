@@ -16,9 +16,12 @@ from sqlmodel import Session
 
 from auth.router import router as auth_router
 from catalog.datasets.router import router as catalog_router
+from catalog.dataspace.monitor import PolicyMonitor
 from catalog.dataspace.router import negotiation_protocol_router
 from catalog.dataspace.router import protocol_router as dataspace_protocol_router
 from catalog.dataspace.router import router as dataspace_router
+from catalog.dataspace.transfer_router import router as transfer_router
+from catalog.dataspace.transfer_router import transfer_protocol_router
 from catalog.exchange.router import router as exchange_router
 from catalog.files.limits import UploadSlots
 from catalog.files.router import router as payloads_router
@@ -86,6 +89,8 @@ ROUTERS = (
     dataspace_router,
     dataspace_protocol_router,
     negotiation_protocol_router,
+    transfer_router,
+    transfer_protocol_router,
     portal_router,
 )
 
@@ -108,10 +113,13 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             warm_up = threading.Thread(target=prepare_search, args=(engine,), name="pdr-search-warm-up", daemon=True)
             warm_up.start()
         app.state.drain.install()
+        monitor = PolicyMonitor(app.state.open_session, settings.catalog.transfer_monitor_seconds)
+        monitor.start()
         try:
             yield
         finally:
             app.state.metrics.process_exited()
+            await anyio.to_thread.run_sync(monitor.stop)
             if warm_up is not None:
                 # A build still reading when the database goes away would hold its locks against whoever comes
                 # next (a migration, a test emptying its schema); it takes seconds at a million datasets.

@@ -33,3 +33,9 @@ class CatalogSettings(BaseSettings):
     # Data space: agree and finalize a contract negotiation without the provider when a consumer takes a free
     # public-welfare offer as it stands (off: the provider's members agree by hand).
     negotiation_auto_agree: bool = False
+    # Data space transfers: how long a transfer's access token lasts (a refresh hands out a new one), how often a
+    # transfer's download in progress checks that its agreement still holds, and how often each worker's policy
+    # monitor looks for transfers whose agreement ran out.
+    transfer_token_seconds: int = Field(default=600, ge=30, le=86_400)
+    transfer_check_seconds: float = Field(default=1.0, gt=0, le=60)
+    transfer_monitor_seconds: float = Field(default=5.0, gt=0, le=3600)

@@ -1,5 +1,5 @@
 """FastAPI pieces of the Dataspace Protocol's routes: every error they meet is answered in the protocol's shape (a
-CatalogError, or a ContractNegotiationError), and the rules negotiations follow."""
+CatalogError, a ContractNegotiationError or a TransferError), and the rules negotiations and transfers follow."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from fastapi.routing import APIRoute
 from catalog.dataspace.documents import catalog_error
 from catalog.dataspace.negotiation_protocol import negotiation_error
 from catalog.dataspace.negotiations import Rules
+from catalog.dataspace.transfer_protocol import transfer_error
+from catalog.dataspace.transfers import TransferRules
 from catalog.web.dependencies import BaseUrl, CatalogConfig
 from storage.exceptions import DomainError
 
@@ -66,15 +68,19 @@ def _pids(request: Request, body: bytes) -> tuple[str, str]:
     return provider, consumer
 
 
-class NegotiationRoute(APIRoute):
-    """A route of the negotiation binding: errors become ContractNegotiationErrors with the binding's statuses."""
+class ProcessRoute(APIRoute):
+    """A route of a process binding (negotiation, transfer): errors become the protocol's error message of the
+    process, with the binding's statuses."""
+
+    error_document: Callable[..., dict[str, Any]] = staticmethod(negotiation_error)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """The route's handler, answering errors in the protocol's own shape."""
         handler = super().get_route_handler()
+        error_document = type(self).error_document
 
         async def guarded(request: Request) -> Response:
-            """The route itself, its errors turned into ContractNegotiationErrors."""
+            """The route itself, its errors turned into the process's error messages."""
             try:
                 return await handler(request)
             except DomainError as error:
@@ -84,15 +90,27 @@ class NegotiationRoute(APIRoute):
                 status = {409: 400, 403: 404}.get(error.status, error.status)
                 reasons = [error.detail] + [f"{e.field}: {e.message}" for e in error.errors]
                 provider, consumer = _pids(request, await request.body())
-                body = negotiation_error(status, reasons, provider=provider, consumer=consumer)
+                body = error_document(status, reasons, provider=provider, consumer=consumer)
                 return JSONResponse(body, status_code=status, headers=error.headers or None)
             except RequestValidationError as error:
                 reasons = [f"{_field(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in error.errors()]
                 provider, consumer = _pids(request, await request.body())
-                body = negotiation_error(UNREADABLE_STATUS, reasons, provider=provider, consumer=consumer)
+                body = error_document(UNREADABLE_STATUS, reasons, provider=provider, consumer=consumer)
                 return JSONResponse(body, status_code=UNREADABLE_STATUS)
 
         return guarded
+
+
+class NegotiationRoute(ProcessRoute):
+    """A route of the negotiation binding: errors become ContractNegotiationErrors."""
+
+    error_document = staticmethod(negotiation_error)
+
+
+class TransferRoute(ProcessRoute):
+    """A route of the transfer binding: errors become TransferErrors."""
+
+    error_document = staticmethod(transfer_error)
 
 
 def negotiation_rules(settings: CatalogConfig, base: BaseUrl) -> Rules:
@@ -103,3 +121,12 @@ def negotiation_rules(settings: CatalogConfig, base: BaseUrl) -> Rules:
 
 
 NegotiationRules = Annotated[Rules, Depends(negotiation_rules)]
+
+
+def transfer_rules(request: Request, settings: CatalogConfig, base: BaseUrl) -> TransferRules:
+    """The rules transfers follow, from the catalog's and the auth settings."""
+    secret_key = request.app.state.settings.auth.secret_key.get_secret_value()
+    return TransferRules(token_seconds=settings.transfer_token_seconds, base_url=base, secret_key=secret_key)
+
+
+TransferConfig = Annotated[TransferRules, Depends(transfer_rules)]

@@ -94,3 +94,48 @@ class Agreement(SQLModel, table=True):
     ended_by: str | None = Field(default=None, max_length=26)
     ended_reason: str | None = Field(default=None, max_length=2000)
     ended_log_index: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class Transfer(SQLModel, table=True):
+    """A transfer process under a finalized agreement: the consumer pulls the dataset's files with a short-lived
+    access token of its own while the transfer is STARTED and the agreement holds."""
+
+    __tablename__ = "transfer"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=26)
+    # The consumer's own identifier of the transfer (the protocol's consumerPid).
+    consumer_pid: str = Field(max_length=200)
+    agreement_id: str = Field(foreign_key="agreement.id", index=True, max_length=26)
+    dataset_id: str = Field(foreign_key="dataset.id", max_length=26)
+    provider_entity_id: str = Field(foreign_key="entity.id", index=True, max_length=26)
+    account_id: str = Field(foreign_key="account.id", index=True, max_length=26)
+    grant_id: str = Field(foreign_key="access_grant.id", max_length=26)
+    format: str = Field(max_length=60)
+    state: str = Field(max_length=16, index=True)
+    callback_address: str | None = Field(default=None, max_length=2000)
+    # Keyed hashes of the access token and of the one it replaced, which stays good until its own expiry so that
+    # a refresh whose answer was lost costs the consumer nothing.
+    token_hash: str | None = Field(default=None, unique=True, max_length=64)
+    token_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    previous_token_hash: str | None = Field(default=None, unique=True, max_length=64)
+    previous_token_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TransferStep(SQLModel, table=True):
+    """One step of a transfer: who took it (a party, or the policy monitor), the state it led to, and its message."""
+
+    __tablename__ = "transfer_step"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=26)
+    transfer_id: str = Field(foreign_key="transfer.id", index=True, max_length=26)
+    seq: int
+    # consumer, provider, or system (the policy monitor, or pdr starting a pull transfer for the provider).
+    side: str = Field(max_length=16)
+    actor_id: str | None = Field(default=None, max_length=26)
+    state: str = Field(max_length=16)
+    message_type: str = Field(max_length=60)
+    message: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reason: str | None = Field(default=None, max_length=2000)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

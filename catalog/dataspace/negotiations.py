@@ -21,12 +21,20 @@ from auth.roles import Role
 from catalog.datasets.access import effective_access, visible_dataset
 from catalog.datasets.models import DatasetState
 from catalog.dataspace import agreement_credentials
-from catalog.dataspace.agreements import AGREEMENT_PREFIX, agreement_document, free_welfare, participant, terms_of
+from catalog.dataspace.agreements import (
+    AGREEMENT_PREFIX,
+    MAX_TEXT,
+    agreement_document,
+    free_welfare,
+    participant,
+    terms_of,
+)
 from catalog.dataspace.documents import OFFER_PREFIX
 from catalog.dataspace.models import Agreement, DatasetOffer, Negotiation, NegotiationStep
 from catalog.dataspace.negotiation import OPEN, Side, State, Step, advance
 from catalog.dataspace.negotiation_protocol import offer_iri, provider_pid, step_message
 from catalog.dataspace.policies import read_policy
+from catalog.dataspace.transfers import end_transfers
 from catalog.exchange.grants import mark_revoked
 from catalog.exchange.models import AccessGrant, AccessRequest
 from catalog.exchange.requests import grant_for
@@ -366,3 +374,4 @@ def _end_agreement(session: Session, negotiation: Negotiation, status: str, reas
     grant = session.get(AccessGrant, negotiation.grant_id) if negotiation.grant_id else None
     if grant is not None and grant.state != GrantState.revoked:
         mark_revoked(session, grant, reason, actor)
+    end_transfers(session, negotiation.id, f"the agreement was {status}: {reason}"[:MAX_TEXT], actor)

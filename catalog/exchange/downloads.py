@@ -67,6 +67,16 @@ class DownloadTicket:
     provider_entity_id: str
     client_addr: str | None
     at: datetime
+    transfer_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A download made in a data space transfer: under the transfer's own grant, and always sent by the service (so
+    that it can be cut when the transfer's agreement stops holding)."""
+
+    grant_id: str
+    transfer_id: str
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,7 @@ def start_download(
     *,
     if_none_match: str | None,
     range_header: str | None,
+    pin: Pin | None = None,
 ) -> DownloadStart:
     """Authorise one download, decide how its bytes go out, and count it once they can; see the module's rules."""
     found = downloadable(session, caller, dataset_id, file_id)
@@ -127,13 +138,13 @@ def start_download(
     etag = strong_etag(file.sha256)
     if not_modified(if_none_match, etag):
         # No bytes go out, but a conditional file still needs a live grant to be confirmed.
-        claim_download(session, caller, found)
+        claim_download(session, caller, found, pin)
         session.commit()
         return DownloadStart(file=file, etag=etag, delivery=Delivery.not_modified)
     wanted = parse_range(range_header, file.size)
     # Refused here, before the object store is asked, when no live grant with quota left is there.
-    ticket = claim_download(session, caller, found)
-    delivery, url = _delivery(store, settings, found)
+    ticket = claim_download(session, caller, found, pin)
+    delivery, url = (Delivery.send, None) if pin else _delivery(store, settings, found)
     if delivery is not Delivery.send:
         # nginx or the object store sends the bytes: what was authorised is all there is to count and record.
         count_download(session, caller, ticket)
@@ -212,12 +223,13 @@ def _delivery(store: ObjectStore, settings: StorageSettings, found: Downloadable
     return Delivery.send, None
 
 
-def claim_download(session: Session, caller: Caller, found: Downloadable) -> DownloadTicket:
-    """Authorise one download: a conditional file needs a live grant with quota left (nothing is used yet)."""
+def claim_download(session: Session, caller: Caller, found: Downloadable, pin: Pin | None = None) -> DownloadTicket:
+    """Authorise one download: a conditional file needs a live grant with quota left (nothing is used yet); a pinned
+    download needs its own grant."""
     now = now_of(session)
     grant_id: str | None = None
     if found.conditional:
-        grant_id = _live_grant(session, caller, found.dataset.id, now)
+        grant_id = _live_grant(session, caller, found.dataset.id, now, pin.grant_id if pin else None)
     return DownloadTicket(
         account_id=caller.account_id,
         grant_id=grant_id,
@@ -226,6 +238,7 @@ def claim_download(session: Session, caller: Caller, found: Downloadable) -> Dow
         provider_entity_id=found.dataset.entity_id,
         client_addr=caller.client_addr,
         at=now,
+        transfer_id=pin.transfer_id if pin else None,
     )
 
 
@@ -270,16 +283,14 @@ def _no_live_grant(session: Session, caller: Caller, dataset_id: str, now: datet
     return Forbidden("no live grant for this dataset: it expired, was revoked, is used up, or never was")
 
 
-def _live_grant(session: Session, caller: Caller, dataset_id: str, now: datetime) -> str:
-    """The caller's live grant for the dataset, the one that lasts longest."""
+def _live_grant(session: Session, caller: Caller, dataset_id: str, now: datetime, only: str | None = None) -> str:
+    """The caller's live grant for the dataset (the one that lasts longest, or the one `only` names)."""
     if caller.is_anonymous:
         raise Forbidden("this dataset's files are conditional: sign in and apply for access")
-    grant_id = session.exec(
-        select(AccessGrant.id)
-        .where(_usable(caller, dataset_id, now))
-        .order_by(col(AccessGrant.valid_until).desc())
-        .limit(1)
-    ).first()
+    statement = select(AccessGrant.id).where(_usable(caller, dataset_id, now))
+    if only is not None:
+        statement = statement.where(col(AccessGrant.id) == only)
+    grant_id = session.exec(statement.order_by(col(AccessGrant.valid_until).desc()).limit(1)).first()
     if grant_id is None:
         raise _no_live_grant(session, caller, dataset_id, now)
     return grant_id
@@ -325,6 +336,7 @@ def record_download(
         complete=complete,
         client_addr=(ticket.client_addr or "")[:64] or None,
         at=ticket.at,
+        transfer_id=ticket.transfer_id,
     )
     session.add(record)
     return record

@@ -77,6 +77,8 @@ class DownloadRecord(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=26)
     account_id: str | None = Field(default=None, index=True, max_length=26)
     grant_id: str | None = Field(default=None, index=True, max_length=26)
+    # The data space transfer the download was made in, if any.
+    transfer_id: str | None = Field(default=None, index=True, max_length=26)
     dataset_id: str = Field(foreign_key="dataset.id", index=True, max_length=26)
     file_id: str = Field(foreign_key="dataset_file.id", max_length=26)
     # The dataset's entity, so a provider's listing needs no join.

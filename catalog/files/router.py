@@ -8,28 +8,24 @@ from typing import Annotated
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import RedirectResponse
 from starlette.datastructures import UploadFile
 
 from auth.dependencies import AnyCaller, DbSession, SignedIn
 from catalog.datasets.models import DatasetFile
-from catalog.exchange.downloads import Delivery, DownloadStart, finish_download, head_download, start_download
+from catalog.exchange.downloads import head_download, start_download
 from catalog.files import service
 from catalog.files.dependencies import Uploads
 from catalog.files.limits import StallGuard, UploadBounds, UploadSlots
 from catalog.files.schemas import FilePublic
 from catalog.files.streaming import (
-    RecordedResponse,
     body_pieces,
+    download_response,
     file_headers,
     guarded_request,
-    object_response,
     upload_file_pieces,
 )
 from catalog.web.dependencies import Sessions, StorageConfig, Store
-from storage.config import StorageSettings
 from storage.exceptions import FieldProblem, InvalidInput, PayloadTooLarge
-from storage.objects import object_key
 
 router = APIRouter(tags=["files"])
 
@@ -153,7 +149,7 @@ def download_file(
         if_none_match=request.headers.get("if-none-match"),
         range_header=request.headers.get("range"),
     )
-    return _download_response(start, settings, open_session)
+    return download_response(start, settings, open_session)
 
 
 @router.head(
@@ -167,21 +163,3 @@ def download_head(dataset_id: str, file_id: str, request: Request, caller: AnyCa
     file = head.file
     headers = {**file_headers(file.name, head.etag, file.created_at), "Content-Length": str(file.size)}
     return Response(headers=headers, media_type=file.media_type)
-
-
-def _download_response(start: DownloadStart, settings: StorageSettings, open_session: Sessions) -> Response:
-    """The response that carries out an authorised download the way the download policy decided."""
-    file = start.file
-    if start.delivery is Delivery.not_modified:
-        return Response(status_code=304, headers={"ETag": start.etag})
-    if start.delivery is Delivery.redirect:
-        assert start.redirect_url is not None
-        return RedirectResponse(start.redirect_url, status_code=302, headers={"Cache-Control": "no-store"})
-    headers = file_headers(file.name, start.etag, file.created_at)
-    if start.delivery is Delivery.accel:
-        accel = f"{settings.accel_redirect_prefix}/{object_key(file.sha256)}"
-        return Response(headers={**headers, "X-Accel-Redirect": accel}, media_type=file.media_type)
-    assert start.ticket is not None
-    inner, mode = object_response(start.local_path, start.reader, file.size, file.media_type, start.byte_range, headers)
-    record = partial(finish_download, open_session, start.ticket, mode=mode, byte_range=start.byte_range)
-    return RecordedResponse(inner, lambda sent, done: record(bytes_sent=sent, complete=done))

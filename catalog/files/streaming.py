@@ -1,25 +1,31 @@
 """Bytes in and out over HTTP: request bodies read under a stall guard and handed to a worker thread as plain
-iterators, and downloads whose bytes really sent are counted and recorded when the response ends."""
+iterators, and downloads whose bytes really sent are counted and recorded when the response ends, and cut when a
+watch over them says to stop."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import formatdate
+from functools import partial
 from pathlib import Path
 
 import anyio
 import anyio.from_thread
 import anyio.to_thread
 from fastapi import Request, Response
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from starlette.datastructures import UploadFile
 from starlette.types import Message, Receive, Scope, Send
 
+from catalog.exchange.downloads import Delivery, DownloadStart, finish_download
 from catalog.files.limits import StallGuard
-from storage.objects import content_disposition
+from storage.config import StorageSettings
+from storage.db import SessionFactory
+from storage.objects import content_disposition, object_key
 from storage.ranges import ByteRange
 
 log = logging.getLogger("pdr.payloads")
@@ -148,3 +154,69 @@ class RecordedResponse(Response):
             self.on_done(sent, done)
         except Exception:  # the bytes went out already: a lost record must not turn the send into an error
             log.exception("could not record a transfer of %s bytes", sent)
+
+
+class WatchedResponse(Response):
+    """Send another response while `check` allows it: run in a worker thread every `every` seconds, it names a reason
+    to stop or None. A stop cuts the body where it is; the connection is closed, so the client sees a short body."""
+
+    def __init__(self, inner: Response, check: Callable[[], str | None], every: float) -> None:
+        # Not Response.__init__: the inner response owns the body and the headers.
+        self.inner = inner
+        self.check = check
+        self.every = every
+        self.status_code = inner.status_code
+        self.raw_headers = inner.raw_headers
+        self.background = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the inner response and the watch side by side; whichever ends first ends the other."""
+        reason: str | None = None
+        async with anyio.create_task_group() as group:
+
+            async def watch() -> None:
+                nonlocal reason
+                while reason is None:
+                    await anyio.sleep(self.every)
+                    reason = await anyio.to_thread.run_sync(self.check)
+                group.cancel_scope.cancel()
+
+            async def respond() -> None:
+                await self.inner(scope, receive, send)
+                group.cancel_scope.cancel()
+
+            group.start_soon(watch)
+            group.start_soon(respond)
+        if reason is not None:
+            log.info("a download was cut: %s", reason)
+
+
+@dataclass(frozen=True)
+class Watch:
+    """What a watched download checks (a reason to stop, or None) and how often, in seconds."""
+
+    check: Callable[[], str | None]
+    every: float
+
+
+def download_response(
+    start: DownloadStart, settings: StorageSettings, open_session: SessionFactory, watch: Watch | None = None
+) -> Response:
+    """The response that carries out an authorised download the way the download policy decided; a sent one is
+    recorded when it ends, and cut when its watch says to stop."""
+    file = start.file
+    if start.delivery is Delivery.not_modified:
+        return Response(status_code=304, headers={"ETag": start.etag})
+    if start.delivery is Delivery.redirect:
+        assert start.redirect_url is not None
+        return RedirectResponse(start.redirect_url, status_code=302, headers={"Cache-Control": "no-store"})
+    headers = file_headers(file.name, start.etag, file.created_at)
+    if start.delivery is Delivery.accel:
+        accel = f"{settings.accel_redirect_prefix}/{object_key(file.sha256)}"
+        return Response(headers={**headers, "X-Accel-Redirect": accel}, media_type=file.media_type)
+    assert start.ticket is not None
+    inner, mode = object_response(start.local_path, start.reader, file.size, file.media_type, start.byte_range, headers)
+    if watch is not None:
+        inner = WatchedResponse(inner, watch.check, watch.every)
+    record = partial(finish_download, open_session, start.ticket, mode=mode, byte_range=start.byte_range)
+    return RecordedResponse(inner, lambda sent, done: record(bytes_sent=sent, complete=done))

@@ -79,9 +79,20 @@ def prospect(**changes: Any) -> dict[str, Any]:
     return body
 
 
-def _load(relative: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads((STANDARD / relative).read_text(encoding="utf-8"))
+# Three transfer schemas of 2025-1 refer to "...transfer-schema.json#definitions/AbstractTransferCodeMessage", a
+# fragment without the slash a JSON pointer starts with, which a conforming resolver refuses; the files are kept as
+# published and the pointer is read as the one meant.
+_BROKEN_POINTER = ".json#definitions/"
+_MEANT_POINTER = ".json#/definitions/"
+
+
+def _read(path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8").replace(_BROKEN_POINTER, _MEANT_POINTER))
     return document
+
+
+def _load(relative: str) -> dict[str, Any]:
+    return _read(STANDARD / relative)
 
 
 @cache
@@ -89,7 +100,7 @@ def _registry() -> Registry:
     """Every schema of the standard's folder, found by its $id."""
     resources = []
     for path in sorted(STANDARD.rglob("*-schema.json")):
-        schema = json.loads(path.read_text(encoding="utf-8"))
+        schema = _read(path)
         resources.append((schema["$id"], Resource.from_contents(schema)))
     return Registry().with_resources(resources)
 

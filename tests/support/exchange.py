@@ -38,7 +38,7 @@ class World:
     draft_product: str
 
 
-def dataset_with_file(client: TestClient, provider: Provider, access: str) -> tuple[str, str]:
+def dataset_with_file(client: TestClient, provider: Provider, access: str, payload: bytes = PAYLOAD) -> tuple[str, str]:
     """A published dataset of the given access with one uploaded file; returns (dataset id, file id)."""
     created = client.post(
         "/api/v1/datasets",
@@ -49,7 +49,7 @@ def dataset_with_file(client: TestClient, provider: Provider, access: str) -> tu
     dataset_id = created.json()["id"]
     uploaded = client.post(
         f"/api/v1/datasets/{dataset_id}/files",
-        content=PAYLOAD,
+        content=payload,
         params={"name": "data.bin"},
         headers={**bearer(provider.token), "Content-Type": "application/octet-stream"},
     )
