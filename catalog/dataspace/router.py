@@ -18,6 +18,7 @@ from catalog.dataspace import (
     negotiations,
     protocol,
     service,
+    usage,
 )
 from catalog.dataspace.dependencies import NegotiationRoute, NegotiationRules, ProtocolRoute
 from catalog.dataspace.documents import PROTOCOL_PATH, offer_document, version_document
@@ -28,6 +29,7 @@ from catalog.dataspace.negotiations import Rules
 from catalog.dataspace.profile import describe
 from catalog.dataspace.schemas import (
     AgreementBundle,
+    AgreementUsage,
     AgreementVerificationIn,
     CatalogRequestMessage,
     ContractRequestIn,
@@ -261,6 +263,12 @@ def read_agreement(agreement_id: str, caller: SignedIn, session: DbSession) -> A
     """A signed agreement's bundle for its parties and the staff: the credential, its log proof and its status."""
     row = negotiations.visible_agreement(session, caller, agreement_id)
     return AgreementBundle.model_validate(agreement_credentials.bundle(session, row))
+
+
+@router.get("/agreements/{agreement_id}/usage", response_model=AgreementUsage)
+def agreement_usage(agreement_id: str, caller: SignedIn, session: DbSession) -> AgreementUsage:
+    """What an agreement was used for (its parties and the staff): downloads and bytes under its grant, per transfer."""
+    return usage.agreement_usage(session, caller, agreement_id)
 
 
 @router.post("/agreements/{agreement_id}/terminate", response_model=AgreementBundle)

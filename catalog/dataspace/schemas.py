@@ -251,3 +251,29 @@ class NegotiationTerminationIn(ProtocolMessage):
     type: Literal["ContractNegotiationTerminationMessage"] = Field(alias="@type")
     code: str | None = Field(default=None, max_length=100)
     reason: list[Any] | None = Field(default=None, max_length=20)
+
+
+class TransferUsage(BaseModel):
+    """One transfer's use: its state, and the downloads made in it."""
+
+    transfer_id: str
+    state: str
+    started_at: datetime
+    downloads: int
+    complete_downloads: int
+    bytes_sent: int
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+class AgreementUsage(BaseModel):
+    """An agreement's use: every download under its grant (in a transfer or not), and each transfer's share."""
+
+    agreement_id: str
+    status: str
+    downloads: int
+    complete_downloads: int
+    bytes_sent: int
+    first_at: datetime | None
+    last_at: datetime | None
+    transfers: list[TransferUsage]

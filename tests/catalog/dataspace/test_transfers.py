@@ -211,3 +211,34 @@ def test_the_policy_monitor_ends_transfers_whose_agreement_ran_out_or_whose_gran
     assert shown["state"] == "TERMINATED"
     assert shown["steps"][-1]["reason"] == "the agreement expired"
     assert shown["steps"][-1]["side"] == "system"
+
+
+def test_an_agreements_usage_counts_its_downloads_per_transfer_for_its_parties(
+    client: TestClient, world: World
+) -> None:
+    w = world
+    nid = finalized_agreement(client, w)
+    usage = f"/api/v1/agreements/{nid}/usage"
+    empty = client.get(usage, headers=bearer(w.consumer)).json()
+    assert (empty["downloads"], empty["bytes_sent"], empty["transfers"], empty["last_at"]) == (0, 0, [], None)
+    first = started_transfer(client, w, nid)
+    second = started_transfer(client, w, nid)
+    file_path = _data(first) + f"/{w.conditional_file}"
+    assert client.get(file_path, headers=bearer(token_of(first))).status_code == 200
+    ranged = client.get(
+        _data(second) + f"/{w.conditional_file}", headers={**bearer(token_of(second)), "Range": "bytes=0-99"}
+    )
+    assert ranged.status_code == 206
+    # A download through the file API under the agreement's grant counts for the agreement, in no transfer.
+    direct = f"/api/v1/datasets/{w.conditional}/files/{w.conditional_file}/content"
+    assert client.get(direct, headers=bearer(w.consumer)).status_code == 200
+    for token in (w.consumer, w.provider.token, w.operator):
+        shown = client.get(usage, headers=bearer(token))
+        assert shown.status_code == 200, shown.text
+        body = shown.json()
+        assert (body["downloads"], body["complete_downloads"]) == (3, 3)
+        assert body["bytes_sent"] == 2 * len(PAYLOAD) + 100
+        per_transfer = {t["transfer_id"]: (t["downloads"], t["bytes_sent"], t["state"]) for t in body["transfers"]}
+        assert per_transfer == {first["id"]: (1, len(PAYLOAD), "STARTED"), second["id"]: (1, 100, "STARTED")}
+    assert client.get(usage, headers=bearer(w.other.token)).status_code == 404
+    assert client.get(usage).status_code == 401
