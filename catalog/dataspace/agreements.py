@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from catalog.dataspace.documents import dataset_iri
@@ -111,3 +112,15 @@ def free_welfare(policy: Policy) -> bool:
     """Whether the terms are for public-welfare use only and carry no fee."""
     fee = any(rule.action == "compensate" for rule in policy.rules)
     return not fee and _values(policy, "useCategory") == ["public_welfare"]
+
+
+def fee_of(policy: Policy) -> Decimal | None:
+    """The fee (CNY) the terms oblige the consumer to pay (a compensate duty's payAmount), or None if they are free."""
+    for rule in policy.rules:
+        if rule.action != "compensate":
+            continue
+        for constraint in rule.constraints:
+            if constraint.left == "payAmount" and constraint.right.value > 0:
+                amount: Decimal = constraint.right.value
+                return amount
+    return None

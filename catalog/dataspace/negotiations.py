@@ -25,6 +25,7 @@ from catalog.dataspace.agreements import (
     AGREEMENT_PREFIX,
     MAX_TEXT,
     agreement_document,
+    fee_of,
     free_welfare,
     participant,
     terms_of,
@@ -40,6 +41,7 @@ from catalog.exchange.models import AccessGrant, AccessRequest
 from catalog.exchange.requests import grant_for
 from catalog.exchange.schemas import GrantState
 from catalog.exchange.visibility import listable, may_see
+from catalog.exchange.vouchers import issue_voucher
 from registry.access import is_member
 from registry.deadlines import china_date
 from registry.enums import Openness
@@ -240,10 +242,12 @@ def _agree(session: Session, negotiation: Negotiation, now: datetime, rules: Rul
 
 
 def _grant(session: Session, negotiation: Negotiation, actor_id: str | None, now: datetime) -> None:
-    """Make the agreement's grant as an approved access request does: same row, same log entry, same policy."""
+    """Make the agreement's grant as an approved access request does: same row, same log entry, same policy; and,
+    when the terms carry a fee, the agreement's trade voucher."""
     assert negotiation.agreement is not None
     agreed_on = china_date(datetime.fromisoformat(negotiation.agreement["timestamp"]))
-    terms = terms_of(read_policy(negotiation.offer), agreed_on, reference=negotiation.agreement["@id"])
+    policy = read_policy(negotiation.offer)
+    terms = terms_of(policy, agreed_on, reference=negotiation.agreement["@id"])
     request = AccessRequest(
         account_id=negotiation.account_id,
         entity_id=negotiation.entity_id,
@@ -265,6 +269,21 @@ def _grant(session: Session, negotiation: Negotiation, actor_id: str | None, now
     session.add(request)
     session.flush()  # the grant refers to the request row
     negotiation.grant_id = grant_for(session, request).id
+    fee = fee_of(policy)
+    if fee is not None:
+        signed = session.get(Agreement, negotiation.id)
+        assert signed is not None  # signed at AGREED, so before any finalization
+        issue_voucher(
+            session,
+            agreement_id=negotiation.id,
+            agreement_log_index=signed.log_index,
+            assigner_entity_id=negotiation.provider_entity_id,
+            account_id=negotiation.account_id,
+            entity_id=negotiation.entity_id,
+            dataset_id=negotiation.dataset_id,
+            price=fee,
+            at=now,
+        )
 
 
 def _next_seq(session: Session, negotiation: Negotiation) -> int:

@@ -1,4 +1,4 @@
-"""Tables of the exchange: access requests, grants, download records and product listings."""
+"""Tables of the exchange: access requests, grants, download records, product listings and trade vouchers."""
 
 from __future__ import annotations
 
@@ -110,3 +110,25 @@ class Listing(SQLModel, table=True):
     created_by: str | None = Field(default=None, max_length=26)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Voucher(SQLModel, table=True):
+    """A trade voucher: the record of a finalized data space agreement with a fee, its parties, object and price."""
+
+    __tablename__ = "trade_voucher"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=26)
+    # The identifier people cite, with its check character (catalog.exchange.vouchers).
+    number: str = Field(unique=True, max_length=32)
+    # The agreement's (and its negotiation's) id; plain text, as the data space sits above the exchange.
+    agreement_id: str = Field(unique=True, max_length=26)
+    # The provider entity (the agreement's assigner) and the consumer (its assignee): an account, and its entity.
+    assigner_entity_id: str = Field(foreign_key="entity.id", index=True, max_length=26)
+    account_id: str = Field(foreign_key="account.id", index=True, max_length=26)
+    entity_id: str | None = Field(default=None, index=True, max_length=26)
+    dataset_id: str = Field(foreign_key="dataset.id", max_length=26)
+    price: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
+    currency: str = Field(default="CNY", max_length=3)
+    # Where the agreement's signed credential is in the transparency log (its agreement.signed entry).
+    agreement_log_index: int = Field(sa_type=BigInteger)
+    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -1,4 +1,5 @@
-"""HTTP routes of the exchange: access requests, grants, download records, listings and annual disclosures."""
+"""HTTP routes of the exchange: access requests, grants, download records, listings, trade vouchers and annual
+disclosures."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from fastapi.responses import StreamingResponse
 
 from auth.dependencies import AnyCaller, Cursor, DbSession, Limit, SignedIn
 from catalog.exchange import disclosure as disclosures
-from catalog.exchange import download_records, grants, listings, requests
-from catalog.exchange.models import AccessRequest, Listing
+from catalog.exchange import download_records, grants, listings, requests, vouchers
+from catalog.exchange.models import AccessRequest, Listing, Voucher
 from catalog.exchange.schemas import (
     AccessRequestCreate,
     AccessRequestPublic,
@@ -26,6 +27,7 @@ from catalog.exchange.schemas import (
     ListingState,
     Reason,
     RequestState,
+    VoucherPublic,
 )
 from catalog.web.dependencies import CatalogConfig, Sessions
 from storage.pages import Page
@@ -208,5 +210,24 @@ def disclosure_csv(entity_id: str, year: int, session: DbSession) -> Response:
 
 @router.get("/disclosures/{entity_id}/{year}", response_model=DisclosurePublic)
 def disclosure(entity_id: str, year: int, session: DbSession) -> DisclosurePublic:
-    """An operator entity's annual disclosure: resources it may use, its products and services, their fees."""
+    """An operator entity's annual disclosure: resources it may use, its products and services, their fees, and the
+    trade vouchers of the year it is a party to."""
     return disclosures.disclosure(session, entity_id, year)
+
+
+# ---------------------------------------------------------------- trade vouchers
+
+
+@router.get("/vouchers", response_model=Page[VoucherPublic])
+def list_vouchers(
+    caller: SignedIn, session: DbSession, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[VoucherPublic]:
+    """Trade vouchers: one's own as consumer, one's entity's as provider, or all for the staff; newest first."""
+    page = vouchers.list_vouchers(session, caller, limit=limit, cursor=cursor)
+    return Page[VoucherPublic].model_validate(page, from_attributes=True)
+
+
+@router.get("/vouchers/{number}", response_model=VoucherPublic)
+def get_voucher(number: Annotated[str, Path(max_length=40)], caller: SignedIn, session: DbSession) -> Voucher:
+    """One voucher by its number (a wrong check character is refused), for its parties and the staff."""
+    return vouchers.visible_voucher(session, caller, number)

@@ -1,4 +1,4 @@
-"""API shapes of the exchange: access requests, grants, downloads, listings and the annual disclosure."""
+"""API shapes of the exchange: access requests, grants, downloads, listings, trade vouchers, the annual disclosure."""
 
 from __future__ import annotations
 
@@ -237,8 +237,25 @@ class DisclosedProduct(BaseModel):
     fees: list[DisclosedFee]
 
 
+class DisclosedVoucher(BaseModel):
+    """A trade voucher of the year the operator entity is a party to: as provider (assigner) or consumer."""
+
+    number: str
+    role: Literal["provider", "consumer"]
+    # The other party's entity; none when the consumer is an account acting for no entity (a person, not named).
+    counterparty_entity_id: str | None
+    counterparty_name: str | None
+    dataset_id: str
+    title: str
+    price: Decimal
+    currency: str
+    agreement_log_index: int
+    issued_at: datetime
+
+
 class DisclosurePublic(BaseModel):
-    """An operator entity's annual disclosure: resources it may use, its products and services, their fees."""
+    """An operator entity's annual disclosure: resources it may use, its products and services, their fees, and the
+    trade vouchers of the year it is a party to."""
 
     entity_id: str
     entity_name: str
@@ -247,3 +264,22 @@ class DisclosurePublic(BaseModel):
     due_by: date
     authorised_resources: list[DisclosedGrant]
     products: list[DisclosedProduct]
+    vouchers: list[DisclosedVoucher]
+
+
+class VoucherPublic(BaseModel):
+    """A trade voucher as its parties and the staff see it: who agreed with whom on what, for how much, and where
+    the agreement is in the transparency log."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    number: str
+    agreement_id: str
+    assigner_entity_id: str
+    account_id: str
+    entity_id: str | None
+    dataset_id: str
+    price: Decimal
+    currency: str
+    agreement_log_index: int
+    issued_at: datetime

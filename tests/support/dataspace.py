@@ -7,8 +7,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
 from jsonschema import Draft201909Validator
 from referencing import Registry, Resource
+
+from tests.support.data import bearer
 
 STANDARD = Path(__file__).resolve().parents[1] / "standards" / "dataspace-protocol-2025-1"
 
@@ -132,3 +135,31 @@ def assert_valid_offer(offer: object) -> None:
 def example(relative: str) -> dict[str, Any]:
     """One of the specification's example messages."""
     return _load(relative)
+
+
+def bounded_welfare_offer_body() -> dict[str, Any]:
+    """The free public-welfare offer with a period of six months, so that it can be agreed as it stands."""
+    body = welfare_offer_body()
+    body["permission"][0]["constraint"].append(
+        {"leftOperand": "elapsedTime", "operator": "lteq", "rightOperand": "P6M"}
+    )
+    return body
+
+
+def finalized_negotiation(
+    client: TestClient, dataset_id: str, terms: dict[str, Any], *, provider_token: str, consumer_token: str
+) -> dict[str, Any]:
+    """The provider offers a dataset on `terms`, the consumer requests the offer as it stands, and each party takes
+    its steps (agree, verify, finalize) by hand; returns the FINALIZED negotiation."""
+    offered = client.post(f"/api/v1/datasets/{dataset_id}/offers", json=terms, headers=bearer(provider_token))
+    assert offered.status_code == 201, offered.text
+    started = client.post(
+        "/api/v1/negotiations", json={"offer_id": offered.json()["id"]}, headers=bearer(consumer_token)
+    )
+    assert started.status_code == 201, started.text
+    negotiation_id = started.json()["id"]
+    for token, step in ((provider_token, "agree"), (consumer_token, "verify"), (provider_token, "finalize")):
+        taken = client.post(f"/api/v1/negotiations/{negotiation_id}/{step}", headers=bearer(token))
+        assert taken.status_code == 200, (step, taken.text)
+    assert taken.json()["state"] == "FINALIZED"
+    return dict(taken.json())
