@@ -38,6 +38,7 @@ from registry.certificate_credential import (
     rfc3339,
     status_of,
 )
+from registry.certificate_targets import Target, target
 from registry.codes import make_certificate_number, parse_certificate_number
 from registry.config import IssuerName, RegistrySettings
 from registry.context import issuer_name_of, keyring_of
@@ -45,33 +46,17 @@ from registry.counters import next_value
 from registry.credentials import did_key_verification_method, sign_credential
 from registry.deadlines import china_date, china_midnight_utc
 from registry.enums import (
-    FINAL_STATES,
     EntityKind,
-    EntityStatus,
-    RegistrationState,
-    RegistrationType,
-    SecurityLevel,
-    SubjectStatus,
     SubjectType,
 )
 from registry.keys import ISSUER, public_key_of
-from registry.models import Certificate, Entity, Registration
+from registry.models import Certificate, Registration
 from registry.schemas import CertificateRequest, CertificateSummary
 from registry.status_list import Allocation
-from registry.subjects import Subject, load_subject
 from registry.tlog_proof import format_tlog_proof
 from storage.db import now_of
 from storage.exceptions import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from storage.pagination import PageOf, paginate_by_id
-
-
-@dataclass(frozen=True)
-class _Target:
-    registration: Registration
-    subject: Subject
-    subject_type: SubjectType
-    holder: Entity
-
 
 # ---------------------------------------------------------------- issuing
 
@@ -97,7 +82,7 @@ def _valid_until(now: datetime, settings: RegistrySettings, ends_on: date | None
     return min(until, ends)
 
 
-def _rights(raw: list[str], target: _Target) -> list[str]:
+def _rights(raw: list[str], target: Target) -> list[str]:
     unknown = [right for right in raw if right not in RIGHTS]
     if unknown:
         raise InvalidInput(
@@ -122,67 +107,7 @@ def _rights(raw: list[str], target: _Target) -> list[str]:
     return [right for right in RIGHTS if right in raw]
 
 
-def _latest_registered(session: Session, subject_id: str) -> Registration | None:
-    return session.exec(
-        select(Registration)
-        .where(
-            Registration.subject_id == subject_id,
-            Registration.state == RegistrationState.registered,
-            Registration.type != RegistrationType.cancellation,
-        )
-        .order_by(col(Registration.registered_at).desc(), col(Registration.id).desc())
-        .limit(1)
-    ).first()
-
-
-def _target(session: Session, data: CertificateRequest) -> _Target:
-    given = [name for name in ("registration_id", "resource_id", "product_id") if getattr(data, name)]
-    if len(given) != 1:
-        raise InvalidInput(
-            "name exactly one of registration_id, resource_id and product_id",
-            errors=[FieldProblem(name, "exactly one") for name in ("registration_id", "resource_id", "product_id")],
-        )
-    if data.registration_id:
-        named = session.get(Registration, data.registration_id)
-        if named is None:
-            raise InvalidInput("no such registration", errors=[FieldProblem("registration_id", "no such registration")])
-        if named.state != RegistrationState.registered or named.type == RegistrationType.cancellation:
-            raise Conflict(f"the registration is {named.state}; certificates follow a completed registration")
-        subject_type, subject_id = SubjectType(named.subject_type), named.subject_id
-    else:
-        subject_type = SubjectType.resource if data.resource_id else SubjectType.product
-        subject_id = str(data.resource_id or data.product_id)
-    try:
-        subject = load_subject(session, subject_type, subject_id)
-    except NotFound:
-        field = "registration_id" if data.registration_id else f"{subject_type.value}_id"
-        raise InvalidInput(f"no such {subject_type.value}", errors=[FieldProblem(field, "not found")]) from None
-    if subject.status != SubjectStatus.registered:
-        raise Conflict(f"the {subject_type.value} is {subject.status}; only a registered one gets a certificate")
-    registration = _latest_registered(session, subject.id)
-    if registration is None:
-        raise Conflict(f"the {subject_type.value} has no completed registration")
-    if data.registration_id and registration.id != data.registration_id:
-        raise Conflict(f"the registration was superseded by {registration.code}; issue on the latest one")
-    open_cancellation = session.exec(
-        select(Registration.id).where(
-            Registration.subject_id == subject.id,
-            Registration.type == RegistrationType.cancellation,
-            col(Registration.state).not_in([s.value for s in FINAL_STATES]),
-        )
-    ).first()
-    if open_cancellation is not None:
-        raise Conflict(f"a cancellation of the {subject_type.value} is under way ({open_cancellation})")
-    if subject.security_level == SecurityLevel.core:
-        raise Conflict("core data (GB/T 43697-2024 security level core) can't get property rights")
-    holder = session.get(Entity, subject.entity_id)
-    assert holder is not None
-    if holder.status != EntityStatus.verified:
-        raise Conflict(f"the holder entity is {holder.status}; certificates go to verified entities only")
-    return _Target(registration, subject, subject_type, holder)
-
-
-def _credential_subject(target: _Target, rights: list[str], scope: str) -> dict[str, Any]:
+def _credential_subject(target: Target, rights: list[str], scope: str) -> dict[str, Any]:
     subject, holder = target.subject, target.holder
     return {
         "id": f"urn:pdr:entity:{holder.id}",
@@ -208,7 +133,7 @@ def _credential_subject(target: _Target, rights: list[str], scope: str) -> dict[
 class Preview:
     """What a certificate issued now would say, before it has a number, a status slot or a signature."""
 
-    target: _Target
+    target: Target
     rights: list[str]
     scope: str
     valid_from: datetime
@@ -225,7 +150,11 @@ def preview(session: Session, caller: Caller, settings: RegistrySettings, data: 
     """What issuing `data` now would certify, refused as issuing would refuse it, without writing anything."""
     if not caller.is_staff:
         raise Forbidden("only the registry's staff issue certificates")
-    target = _target(session, data)
+    return preview_for(session, settings, data, target(session, data))
+
+
+def preview_for(session: Session, settings: RegistrySettings, data: CertificateRequest, target: Target) -> Preview:
+    """What issuing `data` on its checked target now would certify."""
     rights = _rights(data.rights, target)
     # Whole seconds: validFrom, the proof's created and the log event's time must be the same text.
     now = now_of(session).astimezone(UTC).replace(microsecond=0)
@@ -234,10 +163,10 @@ def preview(session: Session, caller: Caller, settings: RegistrySettings, data: 
 
 
 @dataclass(frozen=True)
-class _Terms:
+class Terms:
     """What a certificate grants, to whom, on what and for how long."""
 
-    target: _Target
+    target: Target
     number: str
     rights: list[str]
     scope: str
@@ -245,15 +174,20 @@ class _Terms:
     valid_until: datetime
 
 
-def _terms(session: Session, caller: Caller, settings: RegistrySettings, data: CertificateRequest) -> _Terms:
+def _terms(session: Session, caller: Caller, settings: RegistrySettings, data: CertificateRequest) -> Terms:
     shown = preview(session, caller, settings, data)
     today = china_date(shown.valid_from)
     serial = next_value(session, f"certificate:{today.year:04d}{today.month:02d}")
-    number = make_certificate_number(today.year, today.month, settings.registry_code, serial)
-    return _Terms(shown.target, number, shown.rights, shown.scope, shown.valid_from, shown.valid_until)
+    return terms_of(shown, make_certificate_number(today.year, today.month, settings.registry_code, serial))
 
 
-def _unsigned_credential(terms: _Terms, slot: Allocation, issuer: dict[str, Any], base_url: str) -> dict[str, Any]:
+def terms_of(shown: Preview, number: str) -> Terms:
+    """A preview's terms under the number the certificate is issued with."""
+    return Terms(shown.target, number, shown.rights, shown.scope, shown.valid_from, shown.valid_until)
+
+
+def unsigned_credential(terms: Terms, slot: Allocation, issuer: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """The credential a certificate's terms make, before it is signed."""
     return {
         "@context": [status_list.VC_V2_CONTEXT, context_url(base_url)],
         "id": certificate_id(terms.number),
@@ -285,14 +219,31 @@ def issue(
     slot = status_list.allocate(session, base_url)
     key, private_key = keyring_of(session).signer(session, ISSUER)
     # The name as set now; credentials issued earlier keep the name they were signed with.
-    unsigned = _unsigned_credential(terms, slot, issuer_object(key.name, issuer_name_of(session)), base_url)
+    unsigned = unsigned_credential(terms, slot, issuer_object(key.name, issuer_name_of(session)), base_url)
     credential = sign_credential(
         unsigned, private_key, did_key_verification_method(public_key_of(key)), terms.valid_from
     )
     event = issued_event(credential)
     log_index = log.append(session, keyring_of(session), [event])[0]
+    certificate = certificate_row(terms, credential, event, key.id, slot, log_index, caller)
+    session.add(certificate)
+    audit.record(session, caller, "certificate.issue", f"certificate:{terms.number}")
+    session.commit()
+    return certificate
+
+
+def certificate_row(
+    terms: Terms,
+    credential: dict[str, Any],
+    event: log.Event,
+    key_id: str,
+    slot: Allocation,
+    log_index: int,
+    caller: Caller,
+) -> Certificate:
+    """The row of a signed, logged certificate."""
     target = terms.target
-    certificate = Certificate(
+    return Certificate(
         number=terms.number,
         subject_type=target.subject_type.value,
         subject_id=target.subject.id,
@@ -305,17 +256,13 @@ def issue(
         valid_until=terms.valid_until,
         credential=credential,
         credential_sha256=str(event.body["credential_sha256"]),
-        issuer_key_id=key.id,
+        issuer_key_id=key_id,
         status_list=slot.list_name,
         status_index=slot.index,
         log_index=log_index,
         issued_by=caller.account_id,
         created_at=terms.valid_from,
     )
-    session.add(certificate)
-    audit.record(session, caller, "certificate.issue", f"certificate:{terms.number}")
-    session.commit()
-    return certificate
 
 
 # ---------------------------------------------------------------- reading
@@ -358,7 +305,8 @@ def bundle(session: Session, certificate: Certificate) -> dict[str, Any]:
     }
 
 
-def _summary(certificate: Certificate, now: datetime) -> CertificateSummary:
+def summary(certificate: Certificate, now: datetime) -> CertificateSummary:
+    """A certificate as a list shows it, its status read at `now`."""
     holder, data = holder_and_subject(certificate)
     return CertificateSummary(
         id=certificate.id,
@@ -391,7 +339,7 @@ def list_certificates(
         statement = statement.where(Certificate.subject_id == subject_id.strip())
     page = paginate_by_id(session, statement, Certificate.id, limit=limit, cursor=cursor)
     now = now_of(session)
-    return PageOf(items=[_summary(c, now) for c in page.items], count=page.count, next_cursor=page.next_cursor)
+    return PageOf(items=[summary(c, now) for c in page.items], count=page.count, next_cursor=page.next_cursor)
 
 
 # ---------------------------------------------------------------- revoking

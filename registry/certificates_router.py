@@ -8,11 +8,13 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from auth.dependencies import Cursor, DbSession, Limit, Staff
-from registry import certificates, status_list, verification
+from registry import certificate_batches, certificates, status_list, verification
+from registry.certificate_batches import CertificateBatch, CertificatesIssued
 from registry.certificate_credential import context_document
 from registry.dependencies import RegistryConfig
 from registry.schemas import CertificateBundle, CertificateRequest, CertificateSummary, RevocationRequest
 from registry.verify_page import render_not_found, render_verification
+from storage.db import now_of
 from storage.exceptions import NotFound
 from storage.pages import Page
 from storage.pagination import DEFAULT_LIMIT
@@ -43,6 +45,17 @@ def issue_certificate(
     """The registry's staff issue a certificate for a registered resource or product."""
     certificate = certificates.issue(session, caller, settings, _base_url(request), body)
     return CertificateBundle.model_validate(certificates.bundle(session, certificate))
+
+
+@router.post("/api/v1/certificates/batch", response_model=CertificatesIssued, status_code=status.HTTP_201_CREATED)
+def issue_certificates(
+    body: CertificateBatch, caller: Staff, session: DbSession, settings: RegistryConfig, request: Request
+) -> CertificatesIssued:
+    """The registry's staff issue up to a thousand certificates at once: one transaction, one log batch and one
+    checkpoint; the first refusal refuses them all, naming its position."""
+    issued = certificate_batches.issue_batch(session, caller, settings, _base_url(request), body.certificates)
+    now = now_of(session)
+    return CertificatesIssued(items=[certificates.summary(c, now) for c in issued])
 
 
 @router.get("/api/v1/certificates", response_model=Page[CertificateSummary])

@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 
 from registry import events, log
 from registry.context import keyring_of
-from registry.counters import next_value
+from registry.counters import next_values
 from registry.credentials import did_key_verification_method, sign_credential
 from registry.keys import ISSUER, public_key_of
 from registry.models import Certificate, SigningKey, StatusListVersion
@@ -88,13 +88,18 @@ def published_version(session: Session, list_name: str = CERTIFICATES) -> Status
 
 def allocate(session: Session, base_url: str, list_name: str = CERTIFICATES) -> Allocation:
     """Take the next bit of the list for a new certificate, publishing a longer list when it has run out."""
+    return allocate_many(session, base_url, 1, list_name)[0]
+
+
+def allocate_many(session: Session, base_url: str, count: int, list_name: str = CERTIFICATES) -> list[Allocation]:
+    """Take the next `count` bits of the list at once, publishing a longer list when they run past its end."""
     # Sequential bits: certificates are public records, so random placement would hide nothing.
-    index = next_value(session, f"status-list:{list_name}") - 1
+    indexes = [value - 1 for value in next_values(session, f"status-list:{list_name}", count)]
     latest = latest_version(session, list_name)
-    if latest is None or latest.length <= index:
-        # The list must cover the bit before a verifier is pointed at it.
-        latest = publish(session, base_url, list_name, min_index=index)
-    return Allocation(list_name, index, str(latest.credential["id"]))
+    if latest is None or latest.length <= indexes[-1]:
+        # The list must cover the bits before a verifier is pointed at them.
+        latest = publish(session, base_url, list_name, min_index=indexes[-1])
+    return [Allocation(list_name, index, str(latest.credential["id"])) for index in indexes]
 
 
 def _length_for(index: int) -> int:
