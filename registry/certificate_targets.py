@@ -120,7 +120,9 @@ def load_targets(session: Session, requests: Sequence[CertificateRequest]) -> li
     """The rows each request's check reads, for all of them in a few queries; a request already refused by what
     it names (no id, two ids, an unknown or unfinished registration) carries its refusal instead."""
     named_ids = [r.registration_id for r in requests if r.registration_id]
-    named = {r.id: r for r in session.exec(select(Registration).where(col(Registration.id).in_(named_ids)))}
+    named: dict[str, Registration] = {}
+    if named_ids:
+        named = {r.id: r for r in session.exec(select(Registration).where(col(Registration.id).in_(named_ids)))}
     loaded: list[_Rows | InvalidInput | Conflict] = []
     for data in requests:
         rows = _Rows()
@@ -153,7 +155,9 @@ def _fill(session: Session, wanted: list[_Rows]) -> None:
             latest.setdefault(registration.subject_id, registration)
         cancellations = {subject_id: rid for subject_id, rid in session.exec(_cancellations_statement(subject_ids))}
     entity_ids = list({s.entity_id for s in subjects.values()})
-    holders = {e.id: e for e in session.exec(select(Entity).where(col(Entity.id).in_(entity_ids)))}
+    holders: dict[str, Entity] = {}
+    if entity_ids:
+        holders = {e.id: e for e in session.exec(select(Entity).where(col(Entity.id).in_(entity_ids)))}
     for rows in wanted:
         subject = subjects.get(rows.subject_id or "")
         if subject is None or (rows.subject_type == SubjectType.resource) != isinstance(subject, DataResource):
