@@ -15,8 +15,10 @@ from pydantic import ValidationError
 from auth.dependencies import CSRF_FIELD, AnyCaller, Cursor, DbSession
 from catalog.datasets.query import search_datasets
 from catalog.portal import pages
+from catalog.portal.account.negotiations.router import router as consumer_negotiations_router
 from catalog.portal.account.router import router as account_router
 from catalog.portal.dependencies import PortalRoute, page_request, presession_valid, show
+from catalog.portal.negotiations import offers_to_negotiate
 from catalog.portal.operator.router import router as operator_router
 from catalog.portal.provider.router import router as provider_router
 from catalog.portal.render import Request
@@ -107,7 +109,13 @@ def dataset(
 ) -> HTMLResponse:
     """A dataset: metadata, publisher, versions and files, registry record and certificates, other views."""
     page = _request(http, lang, accept_language)
-    return _show(http, page, "dataset.html", lambda: {"page": pages.dataset_page(session, caller, dataset_id)})
+
+    def build() -> dict[str, Any]:
+        """The dataset as the caller may see it, and its offers to negotiate if it is conditional."""
+        shown = pages.dataset_page(session, caller, dataset_id)
+        return {"page": shown, "offers": offers_to_negotiate(session, caller, dataset_id, shown.conditional)}
+
+    return _show(http, page, "dataset.html", build)
 
 
 @router.get("/entities/{entity_id}")
@@ -221,5 +229,6 @@ def static_file(name: str) -> Response:
 
 
 router.include_router(account_router)
+router.include_router(consumer_negotiations_router)
 router.include_router(provider_router)
 router.include_router(operator_router)

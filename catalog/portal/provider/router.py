@@ -14,6 +14,7 @@ from catalog.portal.provider.access.router import router as access_router
 from catalog.portal.provider.datasets.router import router as datasets_router
 from catalog.portal.provider.dependencies import Fields, console_page, go, page
 from catalog.portal.provider.forms import FormFields, domain_problems, shown_values, validation_problems
+from catalog.portal.provider.negotiations.router import router as negotiations_router
 from catalog.portal.provider.registrations.router import router as registrations_router
 from catalog.portal.provider.subjects.router import router as subjects_router
 from catalog.portal.provider.views import ENTITY_FIELDS, overview
@@ -59,3 +60,4 @@ router.include_router(subjects_router)
 router.include_router(registrations_router)
 router.include_router(datasets_router)
 router.include_router(access_router)
+router.include_router(negotiations_router)

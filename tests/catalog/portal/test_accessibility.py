@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 
 from tests.support.axe import Axe, describe
 from tests.support.certificates import issue, ok, registered_resource
-from tests.support.data import FakeClock
+from tests.support.data import FakeClock, bearer
+from tests.support.dataspace import offer_body
 from tests.support.exchange import World, granted
 from tests.support.live import serving
 from tests.support.portal_sample import make_sample
@@ -49,6 +50,7 @@ PAGES = [
     Checked("search, second page", lambda made: "/search?sort=title&cursor=" + made["cursor"], shows=(".hit",)),
     Checked("dataset", lambda made: f"/datasets/{made['dataset']}", shows=("code.digest",)),
     Checked("publisher", lambda made: f"/entities/{made['publisher']}"),
+    Checked("dataset with offers", lambda made: f"/datasets/{made['conditional']}", shows=("section.offers dl",)),
     Checked("notice board", lambda made: "/notices", shows=("form.objection",), prepare=_open_every_details),
     Checked("transparency log", lambda made: "/log", shows=(".log-size",)),
     Checked("certificate verification", lambda made: f"/verify/{made['certificate']}", localised=False),
@@ -59,6 +61,12 @@ PAGES = [
             prepare=_open_every_details),
     Checked("application for access", lambda made: f"/datasets/{made['conditional']}/apply", shows=("#apply-purpose",),
             account="consumer-x"),
+    Checked("dataset with offers, signed in", lambda made: f"/datasets/{made['conditional']}",
+            shows=("form.negotiate-offer",), account="consumer-x"),
+    Checked("contract negotiations", lambda made: "/console/consumer/negotiations", shows=("table.negotiations",),
+            account="consumer-x"),
+    Checked("a contract negotiation", lambda made: f"/console/consumer/negotiations/{made['negotiation']}",
+            shows=("form.negotiation-step", "dd.agreement-status"), account="consumer-x"),
     Checked("review queue", lambda made: "/console/operator", shows=("main h1",), account="operator-1"),
     Checked("registration review", lambda made: f"/console/operator/registrations/{made['notice']}",
             shows=("main h1",), account="operator-1"),
@@ -87,6 +95,7 @@ def _make_world(client: TestClient, world: World, engine: Engine, clock: FakeClo
     resource = registered_resource(client, clock, world.provider, world.operator)
     certificate = ok(issue(client, world.operator, resource_id=resource["id"], rights=["holding"]))
     notice = in_notice(client, clock, world.provider, world.operator, "海珠区路灯运行数据")
+    negotiation = _agreed_negotiation(client, world)
     first = client.get("/api/v1/datasets", params={"sort": "title", "limit": 1}).json()
     assert first["next_cursor"], first
     return {
@@ -96,7 +105,21 @@ def _make_world(client: TestClient, world: World, engine: Engine, clock: FakeClo
         "cursor": first["next_cursor"],
         "conditional": world.conditional,
         "notice": notice,
+        "negotiation": negotiation,
     }
+
+
+def _agreed_negotiation(client: TestClient, world: World) -> str:
+    """consumer-x's negotiation on an offer of the conditional dataset, agreed by its provider; its id."""
+    offer = client.post(
+        f"/api/v1/datasets/{world.conditional}/offers", json=offer_body(), headers=bearer(world.provider.token)
+    )
+    assert offer.status_code == 201, offer.text
+    made = client.post("/api/v1/negotiations", json={"offer_id": offer.json()["id"]}, headers=bearer(world.consumer))
+    assert made.status_code == 201, made.text
+    agreed = client.post(f"/api/v1/negotiations/{made.json()['id']}/agree", headers=bearer(world.provider.token))
+    assert agreed.status_code == 200, agreed.text
+    return str(made.json()["id"])
 
 
 def _sign_in(page: Any, base_url: str, name: str) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from tests.support.axe import Axe, describe
 from tests.support.data import bearer
+from tests.support.dataspace import offer_body
 from tests.support.exchange import World, granted, request_body
 from tests.support.live import serving
 from tests.support.signing_in import PASSWORD, give_password
@@ -18,7 +19,8 @@ from tests.support.workflow import apply, new_resource, step
 
 
 def _pages(client: TestClient, world: World) -> list[str]:
-    """The console's pages, each showing something: a submitted registration, a pending request, a grant."""
+    """The console's pages, each showing something: a submitted registration, a pending request, a grant, a
+    negotiation."""
     resource = new_resource(client, world.provider)
     registration = apply(client, world.provider, resource["id"])
     step(client, world.provider.token, registration, "submit")
@@ -29,6 +31,14 @@ def _pages(client: TestClient, world: World) -> list[str]:
     assert pending.status_code == 201, pending.text
     draft = client.post("/api/v1/datasets", json={"title": "草稿数据集"}, headers=bearer(world.provider.token))
     assert draft.status_code == 201, draft.text
+    offer = client.post(
+        f"/api/v1/datasets/{world.conditional}/offers", json=offer_body(), headers=bearer(world.provider.token)
+    )
+    assert offer.status_code == 201, offer.text
+    negotiation = client.post(
+        "/api/v1/negotiations", json={"offer_id": offer.json()["id"]}, headers=bearer(world.consumer)
+    )
+    assert negotiation.status_code == 201, negotiation.text
     return [
         "/console/provider",
         "/console/provider/resources",
@@ -46,6 +56,8 @@ def _pages(client: TestClient, world: World) -> list[str]:
         "/console/provider/requests",
         "/console/provider/grants",
         "/console/provider/downloads",
+        "/console/provider/negotiations",
+        f"/console/provider/negotiations/{negotiation.json()['id']}",
     ]
 
 
