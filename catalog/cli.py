@@ -151,7 +151,9 @@ VERIFY_EXIT_CODES = (
 @app.command(epilog=VERIFY_EXIT_CODES)
 def verify(
     bundle: Path = typer.Argument(
-        ..., help="The certificate or agreement bundle (JSON from GET /api/v1/certificates/NUMBER or /agreements/ID)."
+        ...,
+        help="The certificate, agreement or participant credential bundle (JSON from GET "
+        "/api/v1/certificates/NUMBER, /api/v1/agreements/ID or /api/v1/entities/ID/participant-credential).",
     ),
     trust: Path = typer.Option(..., "--trust", help="The trust file (JSON from GET /.well-known/pdr-trust.json)."),
     status_list: Path | None = typer.Option(
@@ -164,7 +166,8 @@ def verify(
     ),
     at: str | None = typer.Option(None, "--at", help="Judge validity at this RFC 3339 time instead of now."),
 ) -> None:
-    """Verify a certificate or agreement bundle: proof, checkpoint, log inclusion, validity, and revocation."""
+    """Verify a certificate, agreement or participant credential bundle: proof, checkpoint, log inclusion, validity,
+    and revocation."""
     from registry.verify_command import run_cli
 
     raise typer.Exit(run_cli(bundle, trust, status_list, online, at, echo=typer.echo))

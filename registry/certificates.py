@@ -53,7 +53,6 @@ from registry.keys import ISSUER, public_key_of
 from registry.models import Certificate, Registration
 from registry.schemas import CertificateRequest, CertificateSummary
 from registry.status_list import Allocation
-from registry.tlog_proof import format_tlog_proof
 from storage.db import now_of
 from storage.exceptions import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from storage.pagination import PageOf, paginate_by_id
@@ -197,13 +196,7 @@ def unsigned_credential(terms: Terms, slot: Allocation, issuer: dict[str, Any], 
         "validFrom": rfc3339(terms.valid_from),
         "validUntil": rfc3339(terms.valid_until),
         "credentialSubject": _credential_subject(terms.target, terms.rights, terms.scope),
-        "credentialStatus": {
-            "id": f"{slot.list_url}#{slot.index}",
-            "type": "BitstringStatusListEntry",
-            "statusPurpose": status_list.STATUS_PURPOSE,
-            "statusListIndex": str(slot.index),
-            "statusListCredential": slot.list_url,
-        },
+        "credentialStatus": status_list.status_entry(slot),
     }
 
 
@@ -287,11 +280,9 @@ def current_status(session: Session, certificate: Certificate) -> str:
 
 def tlog_proof(session: Session, certificate: Certificate) -> str:
     """The c2sp.org/tlog-proof of the certificate's issued event under the latest checkpoint."""
-    checkpoint = log.latest_checkpoint(session)
-    if checkpoint is None or certificate.log_index is None:
+    if certificate.log_index is None:
         raise Conflict("the certificate is not in the transparency log")
-    proof = log.inclusion(session, certificate.log_index, checkpoint.tree_size)
-    return format_tlog_proof(certificate.log_index, proof, checkpoint.note)
+    return log.proof_text(session, certificate.log_index, "certificate")
 
 
 def bundle(session: Session, certificate: Certificate) -> dict[str, Any]:

@@ -44,5 +44,8 @@ class RegistrySettings(BaseSettings):
     log_origin: str | None = Field(default=None, pattern=r"^[^\s+—]+$")
     # Certificates are valid this long unless the authorisation behind them ends earlier.
     certificate_validity_years: int = Field(default=3, ge=1, le=30)
+    # A verified entity's data space participant credential is valid this long (one year by default); verifying the
+    # entity again issues a new one.
+    participant_validity_days: int = Field(default=365, ge=1, le=3650)
     # Objections without an account, per client address and hour: anyone may object, nobody may flood the staff.
     anonymous_objections_per_hour: int = Field(default=5, ge=1, le=1000)

@@ -10,10 +10,11 @@ from auth import audit
 from auth.caller import Caller
 from auth.models import Account
 from auth.roles import Role
-from registry import events
+from registry import events, participant_credentials, status_list
 from registry.access import may_read_private
 from registry.enums import EntityStatus
 from registry.models import Entity
+from registry.participant_credentials import ParticipantTerms
 from registry.schemas import EntityCreate
 from registry.uscc import region_code, validate_uscc
 from storage.db import now_of
@@ -99,10 +100,22 @@ def visible_entity(session: Session, caller: Caller, entity_id: str) -> tuple[En
     return entity, private
 
 
-def set_status(session: Session, caller: Caller, entity_id: str, status: EntityStatus, reason: str | None) -> Entity:
-    """Staff verify or suspend an entity; the change is a public registry event."""
+def set_status(
+    session: Session,
+    caller: Caller,
+    entity_id: str,
+    status: EntityStatus,
+    reason: str | None,
+    *,
+    participants: ParticipantTerms,
+) -> Entity:
+    """Staff verify or suspend an entity; the change is a public registry event. Verifying issues the entity a
+    participant credential on the terms given; suspending revokes the one it holds."""
     if not caller.is_staff:
         raise Forbidden("only the registry's staff verify or suspend entities")
+    # The log's lock before the entity is read: of two concurrent changes of one entity the second sees the first,
+    # so one verification issues one credential.
+    status_list.lock(session)
     entity = get_entity(session, entity_id)
     if status == EntityStatus.suspended and not reason:
         raise Conflict("a suspension states its reason", errors=[FieldProblem("reason", "required")])
@@ -116,6 +129,10 @@ def set_status(session: Session, caller: Caller, entity_id: str, status: EntityS
     events.emit(
         session, kind, f"entity:{entity.id}", {"entity_id": entity.id, "uscc": entity.uscc, "name": entity.name}
     )
+    if status == EntityStatus.verified:
+        participant_credentials.issue(session, caller, entity, participants)
+    elif status == EntityStatus.suspended:
+        participant_credentials.revoke(session, caller, entity.id)
     audit.record(session, caller, kind, f"entity:{entity.id}")
     session.commit()
     return entity

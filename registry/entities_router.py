@@ -1,16 +1,17 @@
-"""HTTP routes of registrant entities: register, search, read, verify and suspend."""
+"""HTTP routes of registrant entities: register, search, read, verify and suspend, and their participant credentials."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from auth.dependencies import AnyCaller, Cursor, DbSession, Limit, SignedIn, Staff
-from registry import entities
+from registry import entities, participant_credentials
+from registry.dependencies import RegistryConfig
 from registry.enums import EntityStatus
 from registry.models import Entity
-from registry.schemas import EntityCreate, EntityDetail, EntityPublic, EntityStatusChange
+from registry.schemas import EntityCreate, EntityDetail, EntityPublic, EntityStatusChange, ParticipantBundle
 from storage.pages import Page
 from storage.pagination import DEFAULT_LIMIT
 
@@ -48,18 +49,39 @@ def read_entity(entity_id: str, caller: AnyCaller, session: DbSession) -> Entity
     return _entity_view(entity, private)
 
 
+@router.get("/entities/{entity_id}/participant-credential", response_model=ParticipantBundle)
+def read_participant_credential(entity_id: str, session: DbSession) -> ParticipantBundle:
+    """An entity's latest data space participant credential, its log proof and its status, for anyone to verify."""
+    row = participant_credentials.latest_credential(session, entity_id)
+    return ParticipantBundle.model_validate(participant_credentials.bundle(session, row))
+
+
 @router.post("/entities/{entity_id}/verify", response_model=EntityDetail)
 def verify_entity(
-    entity_id: str, caller: Staff, session: DbSession, body: EntityStatusChange | None = None
+    entity_id: str,
+    caller: Staff,
+    session: DbSession,
+    settings: RegistryConfig,
+    request: Request,
+    body: EntityStatusChange | None = None,
 ) -> EntityDetail:
-    """The registry verifies an entity."""
+    """The registry verifies an entity and issues it a participant credential."""
     reason = body.reason if body else None
-    return EntityDetail.model_validate(entities.set_status(session, caller, entity_id, EntityStatus.verified, reason))
+    terms = participant_credentials.terms_of(settings, str(request.app.state.settings.base_url))
+    verified = entities.set_status(session, caller, entity_id, EntityStatus.verified, reason, participants=terms)
+    return EntityDetail.model_validate(verified)
 
 
 @router.post("/entities/{entity_id}/suspend", response_model=EntityDetail)
-def suspend_entity(entity_id: str, body: EntityStatusChange, caller: Staff, session: DbSession) -> EntityDetail:
-    """The registry suspends an entity, stating why."""
-    return EntityDetail.model_validate(
-        entities.set_status(session, caller, entity_id, EntityStatus.suspended, body.reason)
-    )
+def suspend_entity(
+    entity_id: str,
+    body: EntityStatusChange,
+    caller: Staff,
+    session: DbSession,
+    settings: RegistryConfig,
+    request: Request,
+) -> EntityDetail:
+    """The registry suspends an entity, stating why; its participant credential is revoked."""
+    terms = participant_credentials.terms_of(settings, str(request.app.state.settings.base_url))
+    suspended = entities.set_status(session, caller, entity_id, EntityStatus.suspended, body.reason, participants=terms)
+    return EntityDetail.model_validate(suspended)

@@ -43,6 +43,7 @@ from registry.tiles import (
     parse_tile_path,
     tile_width,
 )
+from registry.tlog_proof import format_tlog_proof
 from storage.exceptions import Conflict, FieldProblem, InvalidInput, NotFound
 
 ENVELOPE_VERSION = 1
@@ -318,3 +319,12 @@ def iter_entries(session: Session, batch: int = 5000) -> Iterator[LogEntry]:
             return
         yield from rows
         after = rows[-1].idx
+
+
+def proof_text(session: Session, index: int, what: str) -> str:
+    """The c2sp.org/tlog-proof of the entry at `index` under the latest checkpoint; Conflict naming `what` when the
+    log has no checkpoint yet."""
+    checkpoint = latest_checkpoint(session)
+    if checkpoint is None:
+        raise Conflict(f"the {what} is not in the transparency log")
+    return format_tlog_proof(index, inclusion(session, index, checkpoint.tree_size), checkpoint.note)

@@ -308,3 +308,29 @@ class StatusListVersion(SQLModel, table=True):
     issuer_key_id: str = Field(foreign_key="signing_key.id", max_length=26)
     log_index: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ParticipantCredential(SQLModel, table=True):
+    """A verified entity's data space participant credential (a signed W3C credential) and whether it still holds."""
+
+    __tablename__ = "participant_credential"
+    __table_args__ = (UniqueConstraint("entity_id", "serial"), UniqueConstraint("status_list", "status_index"))
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=26)
+    entity_id: str = Field(foreign_key="entity.id", index=True, max_length=26)
+    # 1 for the entity's first verification, 2 after it was suspended and verified again, ...
+    serial: int
+    # The signed credential exactly as issued; its RFC 8785 SHA-256 is in the participant.issued log entry.
+    credential: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    credential_sha256: str = Field(max_length=64)
+    issuer_key_id: str = Field(foreign_key="signing_key.id", max_length=26)
+    status_list: str = Field(max_length=40)
+    status_index: int = Field(sa_type=BigInteger)
+    valid_from: datetime = Field(sa_type=UTCDateTime)
+    valid_until: datetime = Field(sa_type=UTCDateTime)
+    log_index: int = Field(sa_type=BigInteger)
+    status: str = Field(default="valid", max_length=16, index=True)  # "valid" or "revoked"
+    issued_by: str | None = Field(default=None, max_length=26)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_by: str | None = Field(default=None, max_length=26)
+    revoked_log_index: int | None = Field(default=None, sa_type=BigInteger)

@@ -450,3 +450,14 @@ class CertificateSummary(BaseModel):
     valid_from: datetime
     valid_until: datetime
     log_index: int | None
+
+
+class ParticipantBundle(BaseModel):
+    """A verified entity's data space participant credential as anyone may fetch and verify it offline."""
+
+    id: str = Field(description="the credential's id, urn:pdr:participant:ENTITY:SERIAL")
+    entity_id: str
+    credential: dict[str, Any]
+    tlog_proof: str = Field(description="c2sp.org/tlog-proof@v1 text for the participant.issued entry")
+    status: CertificateStatus = Field(description="valid, revoked (the entity was suspended) or expired")
+    log_index: int

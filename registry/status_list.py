@@ -86,6 +86,17 @@ def published_version(session: Session, list_name: str = CERTIFICATES) -> Status
     return latest
 
 
+def status_entry(slot: Allocation) -> dict[str, str]:
+    """A credential's `credentialStatus`: its bit in the list, as a BitstringStatusListEntry of revocation."""
+    return {
+        "id": f"{slot.list_url}#{slot.index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": STATUS_PURPOSE,
+        "statusListIndex": str(slot.index),
+        "statusListCredential": slot.list_url,
+    }
+
+
 def allocate(session: Session, base_url: str, list_name: str = CERTIFICATES) -> Allocation:
     """Take the next bit of the list for a new certificate, publishing a longer list when it has run out."""
     return allocate_many(session, base_url, 1, list_name)[0]

@@ -1,13 +1,13 @@
-"""Offline verification of a certificate or agreement bundle against a trust file, as `pdr verify` and `/verify`
-run it.
+"""Offline verification of a certificate, agreement or participant credential bundle against a trust file, as
+`pdr verify` and `/verify` run it.
 
 The trust file is what ``GET /.well-known/pdr-trust.json`` serves: the log's origin and verifier key, the
 issuer DIDs and the status list URL. With it alone (no network) a bundle is checked for:
 
 1. the credential's eddsa-jcs-2022 proof, by one of the trusted issuer keys;
 2. the checkpoint's signature by the log key, for the trusted origin;
-3. the inclusion of the ``certificate.issued`` (``agreement.signed``) leaf, rebuilt from the credential, under that
-   checkpoint;
+3. the inclusion of the ``certificate.issued`` (``agreement.signed``, ``participant.issued``) leaf, rebuilt from the
+   credential, under that checkpoint;
 4. the validity period at the time asked about;
 5. revocation, from the signed status list the credential names: fetched over HTTP(S) by default, or read from a
    file. It fails closed: a list that cannot be fetched fails the check; only ``--offline`` leaves it unchecked,
@@ -44,6 +44,8 @@ from registry.credentials import public_key_from_did_key, verify_credential
 from registry.keys import ISSUER, LOG, KeysMissing, active_key, log_vkey, published_keys
 from registry.merkle import leaf_hash, verify_inclusion
 from registry.note import Checkpoint, NoteError, parse_and_verify_checkpoint
+from registry.participant_credential import PARTICIPANT_TYPE, participant_id_of
+from registry.participant_credential import issued_event as participant_issued_event
 from registry.tlog_proof import TlogProof, TlogProofError, parse_tlog_proof
 
 # A status list of the largest size we publish is about 2 MiB of bits; its JSON is far smaller compressed.
@@ -58,6 +60,7 @@ CERTIFICATE = "certificate"
 KINDS: dict[str, tuple[str, Callable[[dict[str, Any]], log.Event], Callable[[dict[str, Any]], str]]] = {
     CERTIFICATE_TYPE: (CERTIFICATE, issued_event, number_of),
     AGREEMENT_TYPE: ("agreement", signed_event, agreement_id_of),
+    PARTICIPANT_TYPE: ("participant credential", participant_issued_event, participant_id_of),
 }
 # What a registry's bundle may report of a credential that no longer holds.
 ENDED_STATUSES = frozenset({REVOKED_STATUS, "terminated", "retired"})

@@ -23,7 +23,6 @@ from registry.context import issuer_name_of, keyring_of
 from registry.credentials import did_key_verification_method, sign_credential
 from registry.deadlines import china_midnight_utc
 from registry.keys import ISSUER, public_key_of
-from registry.tlog_proof import format_tlog_proof
 from storage.db import now_of
 from storage.exceptions import Conflict
 
@@ -47,13 +46,7 @@ def _unsigned(
         "validFrom": rfc3339(valid[0]),
         "validUntil": rfc3339(valid[1]),
         "credentialSubject": agreement,
-        "credentialStatus": {
-            "id": f"{slot.list_url}#{slot.index}",
-            "type": "BitstringStatusListEntry",
-            "statusPurpose": status_list.STATUS_PURPOSE,
-            "statusListIndex": str(slot.index),
-            "statusListCredential": slot.list_url,
-        },
+        "credentialStatus": status_list.status_entry(slot),
     }
 
 
@@ -123,14 +116,10 @@ def status_of(row: Agreement, now: datetime) -> str:
 
 def bundle(session: Session, row: Agreement) -> dict[str, Any]:
     """What a party keeps: the credential, its tlog proof under the latest checkpoint, and its current status."""
-    checkpoint = log.latest_checkpoint(session)
-    if checkpoint is None:
-        raise Conflict("the agreement is not in the transparency log")
-    proof = log.inclusion(session, row.log_index, checkpoint.tree_size)
     return {
         "id": row.id,
         "credential": row.credential,
-        "tlog_proof": format_tlog_proof(row.log_index, proof, checkpoint.note),
+        "tlog_proof": log.proof_text(session, row.log_index, "agreement"),
         "status": status_of(row, now_of(session)),
         "log_index": row.log_index,
     }

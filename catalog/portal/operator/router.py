@@ -27,7 +27,7 @@ from catalog.portal.operator.queue import review_queue
 from catalog.portal.operator.review import open_objections, review
 from catalog.portal.operator.seconds import awaiting_second
 from catalog.web.dependencies import CatalogConfig
-from registry import certificates, entities, objections, registrations
+from registry import certificates, entities, objections, participant_credentials, registrations
 from registry.config import RegistrySettings
 from registry.dependencies import RegistryConfig
 from registry.enums import EntityStatus
@@ -344,7 +344,9 @@ def entity_status(
         return answer
     target = EntityStatus.verified if action == "verify" else EntityStatus.suspended
     try:
-        entities.set_status(session, caller, entity_id, target, reason.strip() or None)
+        settings = http.app.state.settings
+        terms = participant_credentials.terms_of(settings.registry, str(settings.base_url))
+        entities.set_status(session, caller, entity_id, target, reason.strip() or None, participants=terms)
     except DomainError as error:
         session.rollback()
         return _entities_page(http, session, caller, None, None, problem_of(f"{action}-{entity_id}", error))

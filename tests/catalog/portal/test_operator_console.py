@@ -69,6 +69,9 @@ def test_an_operator_verifies_and_suspends_entities(
     verified = client.post(f"{BASE}/entities/{entity}/verify", data={"csrf_token": token})
     assert "主体已核验，现可提交登记申请。" in _text(verified.text)
     assert _status(client, operator, entity) == "verified"
+    # Verified from the console as through the API: the entity holds a participant credential.
+    credential = client.get(f"/api/v1/entities/{entity}/participant-credential")
+    assert credential.status_code == 200 and credential.json()["status"] == "valid"
     missing = client.post(f"{BASE}/entities/{entity}/suspend", data={"csrf_token": token, "reason": " "})
     assert missing.status_code == 422 and "暂停主体须说明原因。" in _text(missing.text)
     assert 'aria-describedby="suspend-' in missing.text
@@ -77,6 +80,7 @@ def test_an_operator_verifies_and_suspends_entities(
     text = _text(suspended.text)
     assert "主体已暂停。" in text and "营业执照已吊销" in text
     assert _status(client, operator, entity) == "suspended"
+    assert client.get(f"/api/v1/entities/{entity}/participant-credential").json()["status"] == "revoked"
     english = _text(client.get(f"{BASE}/entities", params={"status": "suspended", "lang": "en"}).text)
     assert "1 entity" in english and "Suspended by the registry" in english
 
