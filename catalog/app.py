@@ -20,6 +20,7 @@ from catalog.dataspace.monitor import PolicyMonitor
 from catalog.dataspace.router import negotiation_protocol_router
 from catalog.dataspace.router import protocol_router as dataspace_protocol_router
 from catalog.dataspace.router import router as dataspace_router
+from catalog.dataspace.service_router import router as service_router
 from catalog.dataspace.transfer_router import router as transfer_router
 from catalog.dataspace.transfer_router import transfer_protocol_router
 from catalog.exchange.router import router as exchange_router
@@ -85,8 +86,10 @@ ROUTERS = (
     log_router,
     payloads_router,
     certificate_router,
-    exchange_router,
+    # Before the exchange's: /listings/{id}/offers and .../service/... are the data space's, not listing actions.
     dataspace_router,
+    service_router,
+    exchange_router,
     dataspace_protocol_router,
     negotiation_protocol_router,
     transfer_router,

@@ -39,3 +39,7 @@ class CatalogSettings(BaseSettings):
     transfer_token_seconds: int = Field(default=600, ge=30, le=86_400)
     transfer_check_seconds: float = Field(default=1.0, gt=0, le=60)
     transfer_monitor_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # Data services: how long pdr waits for a provider's service to answer a forwarded call, and the largest call
+    # body it forwards.
+    service_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    service_max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=0, le=1024 * 1024 * 1024)

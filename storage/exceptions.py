@@ -93,6 +93,22 @@ class TooManyRequests(DomainError):
     type_slug = "too-many-requests"
 
 
+class BadGateway(DomainError):
+    """A service pdr forwards to could not be reached or gave no valid answer (502)."""
+
+    status = 502
+    title = "Bad gateway"
+    type_slug = "bad-gateway"
+
+
+class GatewayTimeout(DomainError):
+    """A service pdr forwards to did not answer in time (504)."""
+
+    status = 504
+    title = "Gateway timeout"
+    type_slug = "gateway-timeout"
+
+
 class ServiceUnavailable(DomainError):
     """A dependency (database, object store) cannot be reached now (503)."""
 

@@ -139,3 +139,15 @@ class TransferStep(SQLModel, table=True):
     message: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     reason: str | None = Field(default=None, max_length=2000)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ListingOffer(SQLModel, table=True):
+    """One offer of a listed product: its terms as ODRL JSON in pdr's profile, checked when written."""
+
+    __tablename__ = "listing_offer"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=26)
+    listing_id: str = Field(foreign_key="listing.id", index=True, max_length=26)
+    policy: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_by: str | None = Field(default=None, max_length=26)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,6 +1,7 @@
-"""HTTP routes of the data space: a dataset's offers and their explanation (native API), pdr's ODRL profile,
-contract negotiations (native API), and the Dataspace Protocol's version metadata, catalog and the provider side of
-its contract negotiation (HTTPS binding, under /dsp; negotiations take a pdr bearer token)."""
+"""HTTP routes of the data space: a dataset's and a listed product's offers and their explanation (native API),
+pdr's ODRL profile, contract negotiations and agreements (native API), and the Dataspace Protocol's version
+metadata, catalog and the provider side of its contract negotiation (HTTPS binding, under /dsp; negotiations take
+a pdr bearer token)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from fastapi.responses import JSONResponse
 from auth.dependencies import AnyCaller, Cursor, DbSession, Limit, SignedIn
 from catalog.dataspace import (
     agreement_credentials,
+    listing_offers,
     negotiation_messages,
     negotiation_protocol,
     negotiations,
@@ -22,7 +24,8 @@ from catalog.dataspace import (
 )
 from catalog.dataspace.dependencies import NegotiationRoute, NegotiationRules, ProtocolRoute
 from catalog.dataspace.documents import PROTOCOL_PATH, offer_document, version_document
-from catalog.dataspace.models import DatasetOffer, Negotiation, NegotiationStep
+from catalog.dataspace.listing_offers import listing_offer_document
+from catalog.dataspace.models import DatasetOffer, ListingOffer, Negotiation, NegotiationStep
 from catalog.dataspace.negotiation import State, Step
 from catalog.dataspace.negotiation_protocol import provider_pid
 from catalog.dataspace.negotiations import Rules
@@ -34,6 +37,7 @@ from catalog.dataspace.schemas import (
     CatalogRequestMessage,
     ContractRequestIn,
     ExplanationPublic,
+    ListingOfferPublic,
     NegotiationCreate,
     NegotiationEventIn,
     NegotiationPublic,
@@ -129,6 +133,53 @@ def read_offer(dataset_id: str, offer_id: str, caller: AnyCaller, session: DbSes
 def delete_offer(dataset_id: str, offer_id: str, caller: SignedIn, session: DbSession) -> Response:
     """Take an offer back (the dataset's entity or the registry's staff)."""
     service.delete_offer(session, caller, dataset_id, offer_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _listing_public(offer: ListingOffer) -> ListingOfferPublic:
+    return ListingOfferPublic(
+        id=offer.id, listing_id=offer.listing_id, created_at=offer.created_at, policy=listing_offer_document(offer)
+    )
+
+
+@router.post("/listings/{listing_id}/offers", response_model=ListingOfferPublic, status_code=status.HTTP_201_CREATED)
+def create_listing_offer(
+    listing_id: str, body: OfferCreate, caller: SignedIn, session: DbSession, settings: CatalogConfig
+) -> ListingOfferPublic:
+    """Add an ODRL offer in pdr's profile to a listed product (its entity or the registry's staff)."""
+    document = body.model_dump(mode="json", by_alias=True, exclude_none=True)
+    offer = listing_offers.create_listing_offer(session, caller, listing_id, document, fee_cap=settings.listing_fee_cap)
+    return _listing_public(offer)
+
+
+@router.get("/listings/{listing_id}/offers", response_model=Page[ListingOfferPublic])
+def list_listing_offers(
+    listing_id: str, caller: AnyCaller, session: DbSession, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[ListingOfferPublic]:
+    """The offers of a listing the caller may see."""
+    page = listing_offers.list_listing_offers(session, caller, listing_id, limit=limit, cursor=cursor)
+    items = [_listing_public(o) for o in page.items]
+    return Page[ListingOfferPublic](items=items, count=page.count, next_cursor=page.next_cursor)
+
+
+@router.post("/listings/{listing_id}/offers/explain", response_model=ExplanationPublic)
+def explain_listing_offers(
+    listing_id: str, body: ProspectiveRequest, caller: AnyCaller, session: DbSession
+) -> ExplanationPublic:
+    """How each offer of the listing would judge a prospective request: every term, pass or fail, and why."""
+    return listing_offers.explain_listing_offers(session, caller, listing_id, body)
+
+
+@router.get("/listings/{listing_id}/offers/{offer_id}", response_model=ListingOfferPublic)
+def read_listing_offer(listing_id: str, offer_id: str, caller: AnyCaller, session: DbSession) -> ListingOfferPublic:
+    """One offer of a listing the caller may see."""
+    return _listing_public(listing_offers.get_listing_offer(session, caller, listing_id, offer_id))
+
+
+@router.delete("/listings/{listing_id}/offers/{offer_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_listing_offer(listing_id: str, offer_id: str, caller: SignedIn, session: DbSession) -> Response:
+    """Take a listing's offer back (its product's entity or the registry's staff)."""
+    listing_offers.delete_listing_offer(session, caller, listing_id, offer_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -54,6 +54,15 @@ class OfferCreate(BaseModel):
     obligation: list[RuleIn] | None = Field(default=None, max_length=10)
 
 
+class ListingOfferPublic(BaseModel):
+    """One offer of a listed product: its ODRL Offer (its @id, profile and target included)."""
+
+    id: str
+    listing_id: str
+    created_at: datetime
+    policy: dict[str, Any]
+
+
 class OfferPublic(BaseModel):
     """An offer of a dataset; `policy` is the ODRL Offer exactly as the Dataspace Protocol carries it."""
 
@@ -103,9 +112,10 @@ class OfferExplanation(BaseModel):
 
 
 class ExplanationPublic(BaseModel):
-    """How every offer of a dataset judges the request; `passes` when at least one offer does."""
+    """How every offer of a dataset (or a listing) judges the request; `passes` when at least one offer does."""
 
-    dataset_id: str
+    dataset_id: str | None = None
+    listing_id: str | None = None
     passes: bool
     offers: list[OfferExplanation]
 

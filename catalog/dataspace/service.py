@@ -94,14 +94,13 @@ def offers_of(session: Session, dataset_ids: list[str]) -> dict[str, list[Datase
     return found
 
 
-def explain_offers(session: Session, caller: Caller, dataset_id: str, data: ProspectiveRequest) -> ExplanationPublic:
-    """How each offer of a dataset would judge a prospective request, term by term."""
-    dataset = visible_dataset(session, caller, dataset_id)
+def prospect_of(data: ProspectiveRequest) -> Prospect:
+    """A prospective request as the evaluator reads it; a period that ends before it starts is refused."""
     if data.requested_until < data.requested_from:
         raise InvalidInput(
             "the period ends before it starts", errors=[FieldProblem("requested_until", "before requested_from")]
         )
-    prospect = Prospect(
+    return Prospect(
         purpose=data.purpose,
         scenario=data.scenario,
         use_category=data.use_category.value,
@@ -113,14 +112,21 @@ def explain_offers(session: Session, caller: Caller, dataset_id: str, data: Pros
         onward_transfer=data.onward_transfer,
         sublicensing=data.sublicensing,
     )
+
+
+def explain_offers(session: Session, caller: Caller, dataset_id: str, data: ProspectiveRequest) -> ExplanationPublic:
+    """How each offer of a dataset would judge a prospective request, term by term."""
+    dataset = visible_dataset(session, caller, dataset_id)
+    prospect = prospect_of(data)
     results = []
     for offer in offers_of(session, [dataset.id])[dataset.id]:
         passes, checks = explain(read_policy(offer.policy), prospect)
-        results.append(OfferExplanation(offer_id=offer.id, passes=passes, checks=[_check(c) for c in checks]))
+        results.append(OfferExplanation(offer_id=offer.id, passes=passes, checks=[check_public(c) for c in checks]))
     return ExplanationPublic(dataset_id=dataset.id, passes=any(r.passes for r in results), offers=results)
 
 
-def _check(check: Check) -> CheckPublic:
+def check_public(check: Check) -> CheckPublic:
+    """One term's judgement as the API shows it."""
     c = check.constraint
     return CheckPublic(
         rule=check.kind,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
@@ -12,6 +13,7 @@ from auth.caller import Caller
 from auth.roles import Role
 from catalog.exchange.models import Listing
 from catalog.exchange.schemas import (
+    DeliveryMode,
     ListingCreate,
     ListingState,
     UseCategory,
@@ -22,6 +24,7 @@ from registry.enums import SubjectStatus
 from registry.models import DataProduct
 from storage.db import now_of
 from storage.exceptions import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from storage.inputs import url_problem
 from storage.pagination import PageOf, paginate_by_id
 
 
@@ -47,6 +50,7 @@ def create_listing(session: Session, caller: Caller, data: ListingCreate, *, fee
             f"the price is over the fee cap of {fee_cap} CNY for public-data products",
             errors=[FieldProblem("price", f"at most {fee_cap}")],
         )
+    _check_service(data)
     now = now_of(session)
     listing = Listing(
         product_id=product.id,
@@ -57,6 +61,7 @@ def create_listing(session: Session, caller: Caller, data: ListingCreate, *, fee
         price=data.price,
         currency=data.currency,
         use_category=data.use_category.value,
+        service_url=data.service_url,
         created_by=caller.account_id,
         created_at=now,
         updated_at=now,
@@ -65,6 +70,25 @@ def create_listing(session: Session, caller: Caller, data: ListingCreate, *, fee
     audit.record(session, caller, "listing.create", listing.id)
     session.commit()
     return listing
+
+
+def _check_service(data: ListingCreate) -> None:
+    """A service URL makes an API listing a data service called through pdr; no other kind of listing has one."""
+    if data.service_url is None:
+        return
+    if data.delivery_mode != DeliveryMode.api:
+        raise InvalidInput(
+            "only a data service (delivery mode api) has a service URL",
+            errors=[FieldProblem("service_url", "leave it out, or list the product with delivery_mode api")],
+        )
+    parts = urlsplit(data.service_url)
+    problem = url_problem(data.service_url) or (
+        "must have no query or fragment" if parts.query or parts.fragment else None
+    )
+    if problem is not None:
+        raise InvalidInput(
+            "the service URL is not a base URL pdr can forward to", errors=[FieldProblem("service_url", problem)]
+        )
 
 
 def visible_listing(session: Session, caller: Caller, listing_id: str) -> Listing:

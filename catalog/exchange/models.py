@@ -105,11 +105,18 @@ class Listing(SQLModel, table=True):
     price: Decimal = Field(sa_column=Column(Numeric(14, 2), nullable=False))
     currency: str = Field(default="CNY", max_length=3)
     use_category: str = Field(max_length=16)
+    # A data service's (delivery mode api) base URL at the provider: pdr forwards its consumers' calls there.
+    service_url: str | None = Field(default=None, max_length=2000)
     state: str = Field(default="listed", max_length=16, index=True)
     state_reason: str | None = Field(default=None, max_length=2000)
     created_by: str | None = Field(default=None, max_length=26)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def service(self) -> bool:
+        """Whether the listing is a data service its consumers call through pdr."""
+        return self.service_url is not None
 
 
 class Voucher(SQLModel, table=True):
@@ -132,3 +139,26 @@ class Voucher(SQLModel, table=True):
     # Where the agreement's signed credential is in the transparency log (its agreement.signed entry).
     agreement_log_index: int = Field(sa_type=BigInteger)
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class ServiceCall(SQLModel, table=True):
+    """One call a consumer made to a data service through pdr: under which grant, what it asked, how it was answered."""
+
+    __tablename__ = "service_call"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=26)
+    listing_id: str = Field(foreign_key="listing.id", index=True, max_length=26)
+    # None for a call by the providing entity's own members, which needs no grant.
+    grant_id: str | None = Field(default=None, index=True, max_length=26)
+    account_id: str = Field(index=True, max_length=26)
+    provider_entity_id: str = Field(index=True, max_length=26)
+    method: str = Field(max_length=8)
+    path: str = Field(max_length=500)
+    # The provider's status, or 502/504 when it could not be reached or did not answer in time.
+    status: int
+    request_bytes: int = Field(default=0, sa_type=BigInteger)
+    response_bytes: int = Field(default=0, sa_type=BigInteger)
+    # Whether the provider's whole answer reached the consumer.
+    complete: bool = False
+    duration_ms: int = 0
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -178,6 +178,12 @@ class ListingCreate(BaseModel):
     price: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
     currency: Literal["CNY"] = "CNY"
     use_category: UseCategory
+    service_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="an API product's base URL at the provider: with it, the listing is a data service its consumers "
+        "call through pdr (`/api/v1/listings/{id}/service/...`), metered against their grants",
+    )
 
 
 class ListingPublic(BaseModel):
@@ -198,6 +204,26 @@ class ListingPublic(BaseModel):
     state_reason: str | None
     created_at: datetime
     updated_at: datetime
+    service: bool = Field(default=False, description="whether the listing is a data service called through pdr")
+
+
+class ServiceCallPublic(BaseModel):
+    """A call made to a data service through pdr, as its caller and the providing entity see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    listing_id: str
+    grant_id: str | None
+    account_id: str
+    method: str
+    path: str
+    status: int
+    request_bytes: int
+    response_bytes: int
+    complete: bool
+    duration_ms: int
+    at: datetime
 
 
 class DisclosedGrant(BaseModel):
