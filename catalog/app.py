@@ -16,13 +16,16 @@ from sqlmodel import Session
 
 from auth.router import router as auth_router
 from catalog.datasets.router import router as catalog_router
+from catalog.dataspace import request_mirror
 from catalog.dataspace.monitor import PolicyMonitor
+from catalog.dataspace.negotiations import Rules
 from catalog.dataspace.router import negotiation_protocol_router
 from catalog.dataspace.router import protocol_router as dataspace_protocol_router
 from catalog.dataspace.router import router as dataspace_router
 from catalog.dataspace.service_router import router as service_router
 from catalog.dataspace.transfer_router import router as transfer_router
 from catalog.dataspace.transfer_router import transfer_protocol_router
+from catalog.exchange import request_events
 from catalog.exchange.router import router as exchange_router
 from catalog.files.limits import UploadSlots
 from catalog.files.router import router as payloads_router
@@ -156,6 +159,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.upload_slots = UploadSlots()
     # The portal's message catalogs, compiled from their .po files once, here, rather than on a first page.
     app.state.portal = Renderer(compile_catalogs())
+    # Every access request for a dataset is mirrored as a contract negotiation, in the request's transaction.
+    rules = Rules(base_url=str(settings.base_url).rstrip("/"))
+    request_events.listen("dataspace", partial(request_mirror.mirror, rules=rules))
     install_problem_handlers(app)
     install_openapi(app)
     # Added first, so it runs inside the request middleware: its answers get the request id, and bodies it reads

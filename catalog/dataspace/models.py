@@ -49,6 +49,8 @@ class Negotiation(SQLModel, table=True):
     agreement: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     callback_address: str | None = Field(default=None, max_length=2000)
     grant_id: str | None = Field(default=None, max_length=26)
+    # The access request this negotiation mirrors (catalog.dataspace.request_mirror); it moves as the request does.
+    request_id: str | None = Field(default=None, foreign_key="access_request.id", unique=True, max_length=26)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

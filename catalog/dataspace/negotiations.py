@@ -126,7 +126,7 @@ def start_negotiation(session: Session, caller: Caller, opening: Opening, rules:
         _set_offer(negotiation, opening.terms, Side.consumer, 1, rules)
     session.add(negotiation)
     session.flush()
-    _record(session, negotiation, Step.request, Side.consumer, caller.account_id, now)
+    record_step(session, negotiation, Step.request, Side.consumer, caller.account_id, now)
     audit.record(session, caller, "negotiation.request", negotiation.id)
     _agree_automatically(session, negotiation, rules, now)
     session.commit()
@@ -188,9 +188,13 @@ def take_step(
     """One party's step in a negotiation (not its opening): checked against the state machine, recorded, committed."""
     negotiation = visible_negotiation(session, caller, negotiation_id)
     side = _side_of(caller, negotiation)
+    if negotiation.request_id is not None:
+        raise Conflict(
+            f"this negotiation mirrors access request {negotiation.request_id}: it moves as the request is decided"
+        )
     now = now_of(session)
     _apply(session, negotiation, step, side, caller.account_id, now, rules, terms=terms)
-    _record(session, negotiation, step, side, caller.account_id, now, code=code, reason=reason)
+    record_step(session, negotiation, step, side, caller.account_id, now, code=code, reason=reason)
     audit.record(session, caller, f"negotiation.{step.value}", negotiation.id)
     if step == Step.terminate:
         _end_agreement(session, negotiation, agreement_credentials.TERMINATED, reason or "", caller.account_id)
@@ -220,14 +224,14 @@ def _apply(
             raise Conflict(f"a {step.value} carries an offer's terms")
         _set_offer(negotiation, terms, side, _next_seq(session, negotiation), rules)
     elif step == Step.agree:
-        _agree(session, negotiation, now, rules)
+        sign_agreement(session, negotiation, now, rules)
     elif step == Step.finalize:
         _grant(session, negotiation, actor_id, now)
     negotiation.state = target
     negotiation.updated_at = now
 
 
-def _agree(session: Session, negotiation: Negotiation, now: datetime, rules: Rules) -> None:
+def sign_agreement(session: Session, negotiation: Negotiation, now: datetime, rules: Rules) -> None:
     """The latest offer becomes the agreement, once it fixes everything a grant needs: signed and logged."""
     terms = terms_of(read_policy(negotiation.offer), china_date(now), reference=provider_pid(negotiation))
     negotiation.agreement = agreement_document(
@@ -291,7 +295,7 @@ def _next_seq(session: Session, negotiation: Negotiation) -> int:
     return int(session.exec(statement).one() or 0) + 1
 
 
-def _record(
+def record_step(
     session: Session,
     negotiation: Negotiation,
     step: Step,
@@ -302,6 +306,7 @@ def _record(
     code: str | None = None,
     reason: str | None = None,
 ) -> None:
+    """Record a step the negotiation just took, as the protocol message it was."""
     seq = _next_seq(session, negotiation)
     message = step_message(negotiation, step, code=code, reason=reason, opening=seq == 1)
     row = NegotiationStep(
@@ -335,13 +340,13 @@ def _agree_automatically(session: Session, negotiation: Negotiation, rules: Rule
         _apply(session, negotiation, Step.agree, Side.provider, None, now, rules)
     except Conflict:  # terms a grant cannot be made from wait for the provider's counter-offer
         return
-    _record(session, negotiation, Step.agree, SYSTEM_SIDE, None, now)
+    record_step(session, negotiation, Step.agree, SYSTEM_SIDE, None, now)
 
 
 def _finalize_automatically(session: Session, negotiation: Negotiation, rules: Rules, now: datetime) -> None:
     if _automatic(session, negotiation, rules):
         _apply(session, negotiation, Step.finalize, Side.provider, None, now, rules)
-        _record(session, negotiation, Step.finalize, SYSTEM_SIDE, None, now)
+        record_step(session, negotiation, Step.finalize, SYSTEM_SIDE, None, now)
 
 
 # ---------------------------------------------------------------- signed agreements
@@ -375,7 +380,7 @@ def end_agreement(
     now = now_of(session)
     if State(negotiation.state) in OPEN:
         _apply(session, negotiation, Step.terminate, side, caller.account_id, now, rules)
-        _record(session, negotiation, Step.terminate, side, caller.account_id, now, reason=reason)
+        record_step(session, negotiation, Step.terminate, side, caller.account_id, now, reason=reason)
     _end_agreement(session, negotiation, status, reason, caller.account_id)
     audit.record(
         session, caller, f"agreement.{'retire' if status == agreement_credentials.RETIRED else 'terminate'}", row.id

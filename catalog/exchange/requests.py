@@ -17,6 +17,7 @@ from auth.roles import Role
 from catalog.datasets.access import effective_access, visible_dataset
 from catalog.datasets.models import DatasetState
 from catalog.exchange.models import AccessGrant, AccessRequest
+from catalog.exchange.request_events import RequestEvent, announce
 from catalog.exchange.schemas import (
     AccessRequestCreate,
     Decision,
@@ -82,6 +83,8 @@ def create_request(session: Session, caller: Caller, data: AccessRequestCreate) 
         updated_at=now_of(session),
     )
     session.add(request)
+    session.flush()  # a listener's rows refer to the request
+    announce(session, caller, request, RequestEvent.filed)
     audit.record(session, caller, "access_request.create", request.id)
     session.commit()
     return request
@@ -168,6 +171,8 @@ def approve_request(
     else:
         raise Conflict(f"the request is {request.state} already")
     request.updated_at = now
+    approved = request.state == RequestState.approved
+    announce(session, caller, request, RequestEvent.approved if approved else RequestEvent.provider_approved)
     audit.record(session, caller, "access_request.approve", request.id)
     session.commit()
     return request
@@ -190,6 +195,7 @@ def reject_request(session: Session, caller: Caller, request_id: str, reason: st
     request.decided_by = caller.account_id
     request.decided_at = now
     request.updated_at = now
+    announce(session, caller, request, RequestEvent.rejected)
     audit.record(session, caller, "access_request.reject", request.id)
     session.commit()
     return request
