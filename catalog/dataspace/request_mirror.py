@@ -10,7 +10,7 @@ the parties (and the Dataspace Protocol) see alongside the others.
 - waiting for an operator's second: no step; the negotiation stays REQUESTED until the second.
 
 Such a negotiation takes no steps of its own (negotiations.take_step refuses them): the request moves it. Requests
-for products stay requests; requests filed before this existed were mirrored by migration 0017.
+for products stay requests; requests filed before this existed were mirrored by migration 0018.
 """
 
 from __future__ import annotations

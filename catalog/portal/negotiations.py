@@ -214,7 +214,8 @@ def negotiation_page(session: Session, caller: Caller, negotiation: Negotiation,
         party=listed.party,
         terms=listed.terms,
         steps=[StepRow(s.seq, s.side, names.get(s.actor_id or "", ""), s.state, s.at, s.reason) for s in steps],
-        actions=allowed_steps(negotiation.state, side),
+        # A negotiation mirroring an access request moves as the request is decided, not by steps of its own.
+        actions=() if negotiation.request_id else allowed_steps(negotiation.state, side),
         agreement=_agreement(session, caller, negotiation, side),
         agreeable=_agreeable(session, negotiation),
     )

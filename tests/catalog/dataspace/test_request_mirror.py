@@ -143,7 +143,7 @@ def test_the_migration_mirrors_requests_on_file_and_ties_mirrored_ones_again(
             == 200
         )
     assert client.get(NEGOTIATIONS, headers=bearer(w.consumer)).json()["count"] == 1
-    migrate.downgrade(engine, "0016_data_services")
+    migrate.downgrade(engine, "0017_data_services")
     migrate.upgrade(engine)
     listed = client.get(NEGOTIATIONS, headers=bearer(w.consumer)).json()["items"]
     states = {n["offer_id"]: n["state"] for n in listed}

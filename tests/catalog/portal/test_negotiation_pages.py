@@ -367,3 +367,26 @@ def test_the_lists_are_newest_first_and_paged(
         older = client.get(unescape(following.group(1)))
         assert f"{path}/{first}" in older.text and f"{path}/{second}" not in older.text
         assert 'rel="next"' not in older.text
+
+
+def test_an_access_requests_negotiation_shows_its_steps_and_offers_none(
+    client: TestClient, engine: Engine, world: World
+) -> None:
+    w = world
+    body = {
+        "dataset_id": w.conditional,
+        "purpose": "交通规划研究",
+        "scenario": "充电桩布局优化",
+        "use_category": "public_welfare",
+        "requested_from": "2026-11-23",
+        "requested_until": "2026-12-31",
+    }
+    assert client.post("/api/v1/access-requests", json=body, headers=bearer(w.consumer)).status_code == 201
+    [mirrored] = client.get(API, headers=bearer(w.consumer)).json()["items"]
+    for name, console in (("consumer-x", CONSUMER), ("provider-1", PROVIDER)):
+        signed_in(client, engine, name)
+        page = client.get(f"{console}/{mirrored['id']}")
+        assert page.status_code == 200
+        text = page_text(page.text)
+        assert "此协商对应一项访问申请" in text
+        assert 'class="step negotiation-step"' not in page.text and "/terminate" not in page.text

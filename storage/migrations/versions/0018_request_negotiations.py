@@ -5,8 +5,8 @@ negotiation made itself are left out; a negotiation that mirrored a request befo
 ones TERMINATED, approved ones FINALIZED with their grant. An approval made before this has no signed agreement (a
 migration holds no signing key): its negotiation's agreement stays empty, and its grant works as before.
 
-Revision ID: 0017_request_negotiations
-Revises: 0016_data_services
+Revision ID: 0018_request_negotiations
+Revises: 0017_data_services
 Create Date: 2026-11-30
 """
 
@@ -20,8 +20,8 @@ from alembic import op
 
 from storage.ids import new_id
 
-revision: str = "0017_request_negotiations"
-down_revision: str | None = "0016_data_services"
+revision: str = "0018_request_negotiations"
+down_revision: str | None = "0017_data_services"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

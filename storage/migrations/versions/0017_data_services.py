@@ -1,7 +1,7 @@
 """The data space: listed products' offers, data services' base URLs, and the calls made to them through pdr.
 
-Revision ID: 0016_data_services
-Revises: 0015_vouchers
+Revision ID: 0017_data_services
+Revises: 0016_participant_credentials
 Create Date: 2026-11-30
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision: str = "0016_data_services"
-down_revision: str | None = "0015_vouchers"
+revision: str = "0017_data_services"
+down_revision: str | None = "0016_participant_credentials"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
