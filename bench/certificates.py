@@ -2,8 +2,8 @@
 
 Each issuance is one transaction: two counters, the status-list bit, an eddsa-jcs-2022 signature, a log append
 with its signed checkpoint, the row and the audit row. The batch runs issue `--batch` certificates to a transaction
-(registry.certificate_batches: one range of each counter, one log batch, one checkpoint). Registered subjects are written straight into the tables
-first, so only issuing is timed. Prints JSON.
+(registry.certificate_batches: one range of each counter, one log batch, one checkpoint). Registered subjects are
+written straight into the tables first, so only issuing is timed. Prints JSON.
 
     python bench/certificates.py [--count 500] [--batch 500] [--batch-count 5000] [--postgres URL | --no-postgres]
 """
