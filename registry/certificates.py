@@ -34,7 +34,6 @@ from registry.certificate_credential import (
     context_url,
     holder_and_subject,
     issued_event,
-    issuer_object,
     rfc3339,
     status_of,
 )
@@ -43,13 +42,12 @@ from registry.codes import make_certificate_number, parse_certificate_number
 from registry.config import IssuerName, RegistrySettings
 from registry.context import issuer_name_of, keyring_of
 from registry.counters import next_value
-from registry.credentials import did_key_verification_method, sign_credential
 from registry.deadlines import china_date, china_midnight_utc
 from registry.enums import (
     EntityKind,
     SubjectType,
 )
-from registry.keys import ISSUER, public_key_of
+from registry.issuing import sign_as_issuer
 from registry.models import Certificate, Registration
 from registry.schemas import CertificateRequest, CertificateSummary
 from registry.status_list import Allocation
@@ -210,15 +208,12 @@ def issue(
     status_list.lock(session)
     terms = _terms(session, caller, settings, data)
     slot = status_list.allocate(session, base_url)
-    key, private_key = keyring_of(session).signer(session, ISSUER)
-    # The name as set now; credentials issued earlier keep the name they were signed with.
-    unsigned = unsigned_credential(terms, slot, issuer_object(key.name, issuer_name_of(session)), base_url)
-    credential = sign_credential(
-        unsigned, private_key, did_key_verification_method(public_key_of(key)), terms.valid_from
+    key_id, credential = sign_as_issuer(
+        session, lambda issuer: unsigned_credential(terms, slot, issuer, base_url), terms.valid_from
     )
     event = issued_event(credential)
     log_index = log.append(session, keyring_of(session), [event])[0]
-    certificate = certificate_row(terms, credential, event, key.id, slot, log_index, caller)
+    certificate = certificate_row(terms, credential, event, key_id, slot, log_index, caller)
     session.add(certificate)
     audit.record(session, caller, "certificate.issue", f"certificate:{terms.number}")
     session.commit()

@@ -22,12 +22,11 @@ from sqlmodel import Session, col, select
 
 from auth.caller import Caller
 from registry import events, log, status_list
-from registry.certificate_credential import context_url, issuer_object, rfc3339
+from registry.certificate_credential import context_url, rfc3339
 from registry.config import RegistrySettings
-from registry.context import issuer_name_of, keyring_of
-from registry.credentials import did_key_verification_method, sign_credential
+from registry.context import keyring_of
 from registry.enums import EntityStatus
-from registry.keys import ISSUER, public_key_of
+from registry.issuing import sign_as_issuer
 from registry.models import Entity, ParticipantCredential
 from registry.participant_credential import (
     ENTITY_PREFIX,
@@ -109,17 +108,16 @@ def issue(session: Session, caller: Caller, entity: Entity, terms: ParticipantTe
     status_list.lock(session)
     serial = _next_serial(session, entity.id)
     slot = status_list.allocate(session, terms.base_url)
-    key, private_key = keyring_of(session).signer(session, ISSUER)
-    issuer = issuer_object(key.name, issuer_name_of(session))
-    unsigned = _unsigned(entity, serial, slot, issuer, (now, valid_until), terms.base_url)
-    credential = sign_credential(unsigned, private_key, did_key_verification_method(public_key_of(key)), now)
+    key_id, credential = sign_as_issuer(
+        session, lambda issuer: _unsigned(entity, serial, slot, issuer, (now, valid_until), terms.base_url), now
+    )
     event = issued_event(credential)
     row = ParticipantCredential(
         entity_id=entity.id,
         serial=serial,
         credential=credential,
         credential_sha256=str(event.body["credential_sha256"]),
-        issuer_key_id=key.id,
+        issuer_key_id=key_id,
         status_list=slot.list_name,
         status_index=slot.index,
         valid_from=now,

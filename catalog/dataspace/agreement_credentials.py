@@ -18,11 +18,10 @@ from catalog.dataspace.documents import DSPACE_CONTEXT
 from catalog.dataspace.models import Agreement
 from registry import events, log, status_list
 from registry.agreement_credential import AGREEMENT_TYPE, ENDED, signed_event
-from registry.certificate_credential import issuer_object, rfc3339
-from registry.context import issuer_name_of, keyring_of
-from registry.credentials import did_key_verification_method, sign_credential
+from registry.certificate_credential import rfc3339
+from registry.context import keyring_of
 from registry.deadlines import china_midnight_utc
-from registry.keys import ISSUER, public_key_of
+from registry.issuing import sign_as_issuer
 from storage.db import now_of
 from storage.exceptions import Conflict
 
@@ -58,16 +57,15 @@ def sign(session: Session, negotiation_id: str, agreement: dict[str, Any], last_
     valid_until = china_midnight_utc(last_day + timedelta(days=1)) - timedelta(seconds=1)
     status_list.lock(session)
     slot = status_list.allocate(session, base_url)
-    key, private_key = keyring_of(session).signer(session, ISSUER)
-    issuer = issuer_object(key.name, issuer_name_of(session))
-    unsigned = _unsigned(agreement, slot, issuer, (now, valid_until))
-    credential = sign_credential(unsigned, private_key, did_key_verification_method(public_key_of(key)), now)
+    key_id, credential = sign_as_issuer(
+        session, lambda issuer: _unsigned(agreement, slot, issuer, (now, valid_until)), now
+    )
     event = signed_event(credential)
     row = Agreement(
         id=negotiation_id,
         credential=credential,
         credential_sha256=str(event.body["credential_sha256"]),
-        issuer_key_id=key.id,
+        issuer_key_id=key_id,
         status_list=slot.list_name,
         status_index=slot.index,
         valid_from=now,

@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session
 
 from auth.caller import Caller
-from catalog.dataspace.documents import DSPACE_CONTEXT, dataset_id_of
+from catalog.dataspace.documents import dataset_id_of
 from catalog.dataspace.models import Negotiation
 from catalog.dataspace.negotiation import Step
 from catalog.dataspace.negotiation_protocol import negotiation_id_of, provider_pid
@@ -23,20 +23,9 @@ from catalog.dataspace.schemas import (
     NegotiationEventIn,
     NegotiationTerminationIn,
     ProtocolMessage,
+    message_problem,
 )
-from storage.exceptions import DomainError, FieldProblem
 from storage.inputs import url_problem
-
-MAX_REASON = 2000
-
-
-def _bad(detail: str, field: str, message: str) -> DomainError:
-    return DomainError(detail, errors=[FieldProblem(field, message)])
-
-
-def _check_context(message: ProtocolMessage) -> None:
-    if DSPACE_CONTEXT not in message.context:
-        raise _bad(f"the message's @context must include {DSPACE_CONTEXT}", "@context", "missing")
 
 
 def _terms(message: ContractRequestIn) -> dict[str, Any] | None:
@@ -49,15 +38,17 @@ def _terms(message: ContractRequestIn) -> dict[str, Any] | None:
 
 def open_negotiation(session: Session, caller: Caller, message: ContractRequestIn, rules: Rules) -> Negotiation:
     """An initiating ContractRequestMessage: a new negotiation for a catalog offer, REQUESTED."""
-    _check_context(message)
+    message.check_context()
     if message.providerPid is not None:
-        raise _bad("an initiating request carries no providerPid", "providerPid", "send it to /request of the pid")
+        raise message_problem(
+            "an initiating request carries no providerPid", "providerPid", "send it to /request of the pid"
+        )
     callback = message.callbackAddress
     if callback is None:
-        raise _bad("an initiating request names its callbackAddress", "callbackAddress", "is required")
+        raise message_problem("an initiating request names its callbackAddress", "callbackAddress", "is required")
     problem = url_problem(callback)
     if problem is not None:
-        raise _bad(f"the callbackAddress {problem}", "callbackAddress", problem)
+        raise message_problem(f"the callbackAddress {problem}", "callbackAddress", problem)
     target = message.offer.target
     opening = Opening(
         offer_id=message.offer.id,
@@ -76,12 +67,14 @@ def found(session: Session, caller: Caller, pid: str) -> Negotiation:
 
 def _addressed(session: Session, caller: Caller, pid: str, message: ProtocolMessage) -> Negotiation:
     """The negotiation a message is for: its pids must be the negotiation's."""
-    _check_context(message)
+    message.check_context()
     negotiation = found(session, caller, pid)
     if message.providerPid != provider_pid(negotiation):
-        raise _bad("the message's providerPid is not the negotiation's", "providerPid", provider_pid(negotiation))
+        raise message_problem(
+            "the message's providerPid is not the negotiation's", "providerPid", provider_pid(negotiation)
+        )
     if message.consumerPid != negotiation.consumer_pid:
-        raise _bad("the message's consumerPid is not the negotiation's", "consumerPid", "does not match")
+        raise message_problem("the message's consumerPid is not the negotiation's", "consumerPid", "does not match")
     return negotiation
 
 
@@ -94,7 +87,9 @@ def counter_request(
     if terms is None:
         # Named by @id alone: the offer it names is the provider's latest one, taken as it stands.
         if message.offer.id != negotiation.offer_iri:
-            raise _bad("the offer is neither the negotiation's latest nor spelled out", "offer", "give its terms")
+            raise message_problem(
+                "the offer is neither the negotiation's latest nor spelled out", "offer", "give its terms"
+            )
         terms = dict(negotiation.offer)
     return take_step(session, caller, negotiation.id, Step.request, rules, terms=terms)
 
@@ -103,7 +98,7 @@ def event(session: Session, caller: Caller, pid: str, message: NegotiationEventI
     """A ContractNegotiationEventMessage: the consumer accepts the provider's latest offer (never FINALIZED)."""
     negotiation = _addressed(session, caller, pid, message)
     if message.eventType != "ACCEPTED":
-        raise _bad("a consumer does not send FINALIZED: the provider does", "eventType", "must be ACCEPTED")
+        raise message_problem("a consumer does not send FINALIZED: the provider does", "eventType", "must be ACCEPTED")
     return take_step(session, caller, negotiation.id, Step.accept, rules)
 
 
@@ -120,5 +115,5 @@ def termination(
 ) -> Negotiation:
     """A ContractNegotiationTerminationMessage: the consumer ends the negotiation, with its code and reasons."""
     negotiation = _addressed(session, caller, pid, message)
-    reason = "; ".join(str(item) for item in message.reason or [])[:MAX_REASON] or None
+    reason = message.reason_text()
     return take_step(session, caller, negotiation.id, Step.terminate, rules, code=message.code, reason=reason)

@@ -9,7 +9,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from catalog.dataspace.documents import DSPACE_CONTEXT
 from catalog.exchange.schemas import UseCategory
+from storage.exceptions import DomainError, FieldProblem
 
 RightOperand = str | int | float | list[str]
 
@@ -219,6 +221,16 @@ class ProtocolMessage(BaseModel):
     consumerPid: str = Field(min_length=1, max_length=200)
     providerPid: str | None = Field(default=None, min_length=1, max_length=200)
 
+    def check_context(self) -> None:
+        """Refuse a message outside the protocol's context (400, naming the field)."""
+        if DSPACE_CONTEXT not in self.context:
+            raise message_problem(f"the message's @context must include {DSPACE_CONTEXT}", "@context", "missing")
+
+
+def message_problem(detail: str, field: str, message: str) -> DomainError:
+    """A protocol message refused for one of its fields (400)."""
+    return DomainError(detail, errors=[FieldProblem(field, message)])
+
 
 class MessageOffer(BaseModel):
     """The offer of a ContractRequestMessage: its @id (a catalog offer's, at the start), target and terms."""
@@ -255,12 +267,21 @@ class AgreementVerificationIn(ProtocolMessage):
     type: Literal["ContractAgreementVerificationMessage"] = Field(alias="@type")
 
 
-class NegotiationTerminationIn(ProtocolMessage):
+class CodedMessage(ProtocolMessage):
+    """A message that may say why, with a code and reasons (terminations and suspensions)."""
+
+    code: str | None = Field(default=None, max_length=100)
+    reason: list[Any] | None = Field(default=None, max_length=20)
+
+    def reason_text(self, limit: int = 2000) -> str | None:
+        """The reasons as one text, as a step on record keeps it."""
+        return "; ".join(str(item) for item in self.reason or [])[:limit] or None
+
+
+class NegotiationTerminationIn(CodedMessage):
     """The protocol's ContractNegotiationTerminationMessage."""
 
     type: Literal["ContractNegotiationTerminationMessage"] = Field(alias="@type")
-    code: str | None = Field(default=None, max_length=100)
-    reason: list[Any] | None = Field(default=None, max_length=20)
 
 
 class TransferUsage(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from catalog.dataspace.documents import TRANSFER_FORMAT
-from catalog.dataspace.schemas import ProtocolMessage
+from catalog.dataspace.schemas import CodedMessage, ProtocolMessage
 
 
 class TransferCreate(BaseModel):
@@ -101,17 +101,13 @@ class TransferCompletionIn(ProtocolMessage):
     type: Literal["TransferCompletionMessage"] = Field(alias="@type")
 
 
-class TransferSuspensionIn(ProtocolMessage):
+class TransferSuspensionIn(CodedMessage):
     """The protocol's TransferSuspensionMessage."""
 
     type: Literal["TransferSuspensionMessage"] = Field(alias="@type")
-    code: str | None = Field(default=None, max_length=100)
-    reason: list[Any] | None = Field(default=None, max_length=20)
 
 
-class TransferTerminationIn(ProtocolMessage):
+class TransferTerminationIn(CodedMessage):
     """The protocol's TransferTerminationMessage."""
 
     type: Literal["TransferTerminationMessage"] = Field(alias="@type")
-    code: str | None = Field(default=None, max_length=100)
-    reason: list[Any] | None = Field(default=None, max_length=20)
