@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from catalog.dataspace.documents import dataset_iri
 from catalog.dataspace.policies import Policy
 from catalog.dataspace.profile import PROFILE
 from storage.exceptions import Conflict
@@ -42,7 +41,7 @@ def agreement_document(
     negotiation_id: str,
     policy: dict[str, Any],
     *,
-    dataset_id: str,
+    target: str,
     provider_entity_id: str,
     assignee: str,
     at: datetime,
@@ -52,7 +51,7 @@ def agreement_document(
         "@id": AGREEMENT_PREFIX + negotiation_id,
         "@type": "Agreement",
         "profile": PROFILE,
-        "target": dataset_iri(dataset_id),
+        "target": target,
         "timestamp": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "assigner": ENTITY_PREFIX + provider_entity_id,
         "assignee": assignee,

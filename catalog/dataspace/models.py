@@ -33,7 +33,9 @@ class Negotiation(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=26)
     # The consumer's own identifier of the negotiation (the protocol's consumerPid).
     consumer_pid: str = Field(max_length=200)
-    dataset_id: str = Field(foreign_key="dataset.id", index=True, max_length=26)
+    # What is negotiated: a dataset, or (for a mirrored access request) a registered product.
+    dataset_id: str | None = Field(default=None, foreign_key="dataset.id", index=True, max_length=26)
+    product_id: str | None = Field(default=None, foreign_key="data_product.id", index=True, max_length=26)
     # The catalog offer the consumer named; kept as text, since an offer may be taken back during a negotiation.
     offer_id: str = Field(max_length=26)
     provider_entity_id: str = Field(foreign_key="entity.id", index=True, max_length=26)

@@ -12,6 +12,7 @@ from catalog.dataspace.negotiation import State, Step
 from catalog.dataspace.profile import PROFILE
 
 NEGOTIATION_PREFIX = "urn:pdr:negotiation:"
+PRODUCT_PREFIX = "urn:pdr:product:"
 
 
 def provider_pid(negotiation: Negotiation) -> str:
@@ -22,6 +23,13 @@ def provider_pid(negotiation: Negotiation) -> str:
 def negotiation_id_of(pid: str) -> str:
     """The row id behind a providerPid (the bare id is accepted too)."""
     return pid.removeprefix(NEGOTIATION_PREFIX)
+
+
+def target_iri(negotiation: Negotiation) -> str:
+    """What a negotiation is about: its dataset, or the registered product of a mirrored access request."""
+    if negotiation.dataset_id is not None:
+        return dataset_iri(negotiation.dataset_id)
+    return PRODUCT_PREFIX + str(negotiation.product_id)
 
 
 def offer_iri(negotiation_id: str, seq: int) -> str:
@@ -35,7 +43,7 @@ def offer_document(negotiation: Negotiation) -> dict[str, Any]:
         "@id": negotiation.offer_iri,
         "@type": "Offer",
         "profile": PROFILE,
-        "target": dataset_iri(negotiation.dataset_id),
+        "target": target_iri(negotiation),
         **negotiation.offer,
     }
 

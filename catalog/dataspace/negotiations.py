@@ -33,7 +33,7 @@ from catalog.dataspace.agreements import (
 from catalog.dataspace.documents import OFFER_PREFIX
 from catalog.dataspace.models import Agreement, DatasetOffer, Negotiation, NegotiationStep
 from catalog.dataspace.negotiation import OPEN, Side, State, Step, advance
-from catalog.dataspace.negotiation_protocol import offer_iri, provider_pid, step_message
+from catalog.dataspace.negotiation_protocol import offer_iri, provider_pid, step_message, target_iri
 from catalog.dataspace.policies import read_policy
 from catalog.dataspace.transfers import end_transfers
 from catalog.exchange.grants import mark_revoked
@@ -237,7 +237,7 @@ def sign_agreement(session: Session, negotiation: Negotiation, now: datetime, ru
     negotiation.agreement = agreement_document(
         negotiation.id,
         negotiation.offer,
-        dataset_id=negotiation.dataset_id,
+        target=target_iri(negotiation),
         provider_entity_id=negotiation.provider_entity_id,
         assignee=participant(negotiation.account_id, negotiation.entity_id),
         at=now,
@@ -248,7 +248,7 @@ def sign_agreement(session: Session, negotiation: Negotiation, now: datetime, ru
 def _grant(session: Session, negotiation: Negotiation, actor_id: str | None, now: datetime) -> None:
     """Make the agreement's grant as an approved access request does: same row, same log entry, same policy; and,
     when the terms carry a fee, the agreement's trade voucher."""
-    assert negotiation.agreement is not None
+    assert negotiation.agreement is not None and negotiation.dataset_id is not None  # catalog offers are datasets'
     agreed_on = china_date(datetime.fromisoformat(negotiation.agreement["timestamp"]))
     policy = read_policy(negotiation.offer)
     terms = terms_of(policy, agreed_on, reference=negotiation.agreement["@id"])

@@ -1,6 +1,6 @@
-"""Access requests as contract negotiations: each request for a dataset is mirrored, in the request's own
-transaction, as a negotiation whose offer states the request's terms, so that every application is a negotiation
-the parties (and the Dataspace Protocol) see alongside the others.
+"""Access requests as contract negotiations: each request (for a dataset or a registered product) is mirrored, in
+the request's own transaction, as a negotiation whose offer states the request's terms, so that every application
+is a negotiation the parties (and the Dataspace Protocol) see alongside the others.
 
 - filed: REQUESTED by the consumer; the offer is the purpose, scenario, use category and period asked.
 - approved (its grant made): the offer narrowed to what was approved (last day, quota), AGREED by the provider who
@@ -10,7 +10,7 @@ the parties (and the Dataspace Protocol) see alongside the others.
 - waiting for an operator's second: no step; the negotiation stays REQUESTED until the second.
 
 Such a negotiation takes no steps of its own (negotiations.take_step refuses them): the request moves it. Requests
-for products stay requests; requests filed before this existed were mirrored by migration 0018.
+filed before this existed were mirrored by migration 0018.
 """
 
 from __future__ import annotations
@@ -56,8 +56,6 @@ def request_terms(request: AccessRequest, *, last_day: date, quota: int | None) 
 
 def mirror(session: Session, caller: Caller, request: AccessRequest, event: RequestEvent, *, rules: Rules) -> None:
     """Move a dataset request's negotiation as the request moved (see the module's rules)."""
-    if request.dataset_id is None:
-        return
     if event == RequestEvent.filed:
         _open(session, caller, request)
         return
@@ -72,10 +70,10 @@ def mirror(session: Session, caller: Caller, request: AccessRequest, event: Requ
 
 def _open(session: Session, caller: Caller, request: AccessRequest) -> None:
     now = now_of(session)
-    assert request.dataset_id is not None
     negotiation = Negotiation(
         consumer_pid=f"urn:uuid:{uuid.uuid4()}",
         dataset_id=request.dataset_id,
+        product_id=request.product_id,
         offer_id=request.id,
         provider_entity_id=request.provider_entity_id,
         account_id=request.account_id,

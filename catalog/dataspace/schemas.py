@@ -198,7 +198,8 @@ class NegotiationPublic(BaseModel):
     provider_pid: str
     consumer_pid: str
     state: str
-    dataset_id: str
+    dataset_id: str | None
+    product_id: str | None = None
     offer_id: str
     provider_entity_id: str
     account_id: str

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import anyio
 import httpx
@@ -112,16 +113,13 @@ async def _forward(
         raise BadGateway(f"the data service could not be reached ({type(error).__name__}); no quota was used") from None
 
 
-@router.api_route(
-    "/listings/{listing_id}/service/{path:path}",
-    methods=METHODS,
-    response_model=None,
-    responses={
-        200: {"description": "The data service's answer, relayed as it came"},
-        502: {"description": "The data service could not be reached; nothing was used"},
-        504: {"description": "The data service did not answer in time; nothing was used"},
-    },
-)
+SERVICE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The data service's answer, relayed as it came"},
+    502: {"description": "The data service could not be reached; nothing was used"},
+    504: {"description": "The data service did not answer in time; nothing was used"},
+}
+
+
 async def call_service(
     listing_id: str,
     path: str,
@@ -131,8 +129,9 @@ async def call_service(
     open_session: Sessions,
     settings: CatalogConfig,
 ) -> Response:
-    """Call a listed data service through pdr: your live grant for its product is checked, one unit of its quota used
-    once the service answers, and the call recorded; the answer comes back as the service gave it."""
+    """Call a listed data service through pdr (GET, POST, PUT, PATCH or DELETE): your live grant for its product is
+    checked, one unit of its quota used once the service answers, and the call recorded; the answer comes back as the
+    service gave it."""
     query = request.url.query
     ticket = await run_in_threadpool(service_calls.authorize_call, session, caller, listing_id, path, query)
     body = await _body(request, settings.service_max_request_bytes)
@@ -145,6 +144,21 @@ async def call_service(
         raise
     head = CallOutcome(request.method, upstream.status_code, len(body), 0, False, 0)
     return RecordedResponse(_Relay(upstream, client), _recorder(open_session, ticket, head, began))
+
+
+# One route a method, each with an operation id of its own (one route of several methods would give them one id).
+# PUT, PATCH and DELETE are forwarded as GET and POST are, and described by them: the bundled Swagger UI stops
+# rendering the document, in headless Chromium at least, once it holds about 137 operations.
+for _method in METHODS:
+    router.add_api_route(
+        "/listings/{listing_id}/service/{path:path}",
+        call_service,
+        methods=[_method],
+        response_model=None,
+        responses=SERVICE_ANSWERS,
+        operation_id=f"call_service_{_method.lower()}",
+        include_in_schema=_method in ("GET", "POST"),
+    )
 
 
 def _recorder(

@@ -134,6 +134,8 @@ def _agreed(session: Session, caller: Caller, agreement_id: str) -> tuple[Negoti
         raise Forbidden("only the agreement's consumer requests transfers under it")
     if negotiation.state != State.FINALIZED or negotiation.grant_id is None:
         raise Conflict(f"the agreement's negotiation is {negotiation.state}; transfers start once it is FINALIZED")
+    if negotiation.dataset_id is None:
+        raise Conflict("the agreement is for a product, delivered as its listing says (a data service through pdr)")
     return negotiation, agreement
 
 
@@ -166,6 +168,7 @@ def request_transfer(
     problem = _agreement_problem(agreement.status, agreement.valid_until, grant, now)
     if problem is not None:
         raise Conflict(f"no transfer can start: {problem}")
+    assert negotiation.dataset_id is not None  # _agreed refuses a product's agreement
     transfer = Transfer(
         consumer_pid=consumer_pid or f"urn:uuid:{uuid.uuid4()}",
         agreement_id=agreement.id,

@@ -26,7 +26,7 @@ from catalog.dataspace.policies import read_policy
 from catalog.dataspace.schemas import NegotiationTermination
 from catalog.dataspace.values import Duration
 from registry.deadlines import china_date
-from registry.models import Entity
+from registry.models import DataProduct, Entity
 from storage.db import now_of
 from storage.exceptions import Conflict, DomainError, NotFound
 from storage.pagination import PageOf
@@ -96,11 +96,16 @@ class NegotiationList:
     next_cursor: str | None
 
 
-def _titles(session: Session, dataset_ids: Iterable[str]) -> dict[str, str]:
-    wanted = set(dataset_ids)
-    if not wanted:
-        return {}
-    return dict(session.exec(select(Dataset.id, Dataset.title).where(col(Dataset.id).in_(wanted))).all())
+def _titles(session: Session, rows: Sequence[Negotiation]) -> dict[str, str]:
+    """What each negotiation is about, by its id: its dataset's title, or its product's name."""
+    datasets = {n.dataset_id for n in rows if n.dataset_id}
+    products = {n.product_id for n in rows if n.product_id}
+    names: dict[str, str] = {}
+    if datasets:
+        names.update(session.exec(select(Dataset.id, Dataset.title).where(col(Dataset.id).in_(datasets))).all())
+    if products:
+        names.update(session.exec(select(DataProduct.id, DataProduct.name).where(col(DataProduct.id).in_(products))))
+    return {n.id: names.get(n.dataset_id or n.product_id or "", n.dataset_id or n.product_id or "") for n in rows}
 
 
 def _entity_names(session: Session, entity_ids: Iterable[str | None]) -> dict[str, str]:
@@ -132,9 +137,9 @@ def _parties(session: Session, rows: Sequence[Negotiation], side: Side) -> dict[
 def negotiation_list(session: Session, page: PageOf[Negotiation], side: Side) -> NegotiationList:
     """A page of negotiations as a console lists them to one side."""
     rows = list(page.items)
-    titles = _titles(session, (n.dataset_id for n in rows))
+    titles = _titles(session, rows)
     parties = _parties(session, rows, side)
-    items = [NegotiationRow(n, titles.get(n.dataset_id, n.dataset_id), parties[n.id], key_terms(n.offer)) for n in rows]
+    items = [NegotiationRow(n, titles[n.id], parties[n.id], key_terms(n.offer)) for n in rows]
     return NegotiationList(items, page.count, page.next_cursor)
 
 

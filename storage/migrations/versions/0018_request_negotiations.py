@@ -1,6 +1,7 @@
-"""The data space: access requests for datasets become contract negotiations.
+"""The data space: access requests become contract negotiations.
 
-Adds negotiation.request_id, and mirrors every dataset access request already on file as a negotiation (requests a
+Adds negotiation.request_id and negotiation.product_id (a negotiation is about a dataset or, for a mirrored request,
+a registered product), and mirrors every access request already on file as a negotiation (requests a
 negotiation made itself are left out; a negotiation that mirrored a request before a downgrade is tied to it again): pending ones and those awaiting an operator's second are REQUESTED, refused
 ones TERMINATED, approved ones FINALIZED with their grant. An approval made before this has no signed agreement (a
 migration holds no signing key): its negotiation's agreement stays empty, and its grant works as before.
@@ -35,7 +36,7 @@ REQUEST = sa.table(
     *(
         sa.column(name)
         for name in (
-            "id", "account_id", "entity_id", "dataset_id", "provider_entity_id", "purpose", "scenario",
+            "id", "account_id", "entity_id", "dataset_id", "product_id", "provider_entity_id", "purpose", "scenario",
             "use_category", "requested_from", "requested_until", "state", "decision_reason", "decided_by",
             "decided_at", "approved_until", "approved_quota", "grant_id", "created_at", "updated_at",
         )
@@ -43,7 +44,7 @@ REQUEST = sa.table(
 )  # fmt: skip
 NEGOTIATION = sa.table(
     "negotiation",
-    *(sa.column(name) for name in ("id", "consumer_pid", "dataset_id", "offer_id", "provider_entity_id")),
+    *(sa.column(name) for name in ("id", "consumer_pid", "dataset_id", "product_id", "offer_id", "provider_entity_id")),
     *(sa.column(name) for name in ("account_id", "entity_id", "state", "offer_iri", "offered_by", "grant_id")),
     sa.column("offer", sa.JSON()),
     sa.column("agreement", sa.JSON()),
@@ -85,7 +86,8 @@ def _steps(row: Any, negotiation: dict[str, Any]) -> list[dict[str, Any]]:
     """The request as the consumer's step, and how it was decided as the provider's."""
     nid, cpid = negotiation["id"], negotiation["consumer_pid"]
     offer = {"@id": negotiation["offer_iri"], "@type": "Offer", "profile": PROFILE}
-    offer.update(target=f"urn:pdr:dataset:{row.dataset_id}", **negotiation["offer"])
+    target = f"urn:pdr:dataset:{row.dataset_id}" if row.dataset_id else f"urn:pdr:product:{row.product_id}"
+    offer.update(target=target, **negotiation["offer"])
     request = {**_head("ContractRequestMessage", nid, cpid), "offer": offer}
     steps: list[tuple[int, str, Any, str, dict[str, Any], str | None, datetime]] = [
         (1, "consumer", row.account_id, "REQUESTED", request, None, row.created_at)
@@ -119,7 +121,6 @@ def _mirror_existing() -> None:
     mirrored = sa.select(NEGOTIATION.c.request_id).where(NEGOTIATION.c.request_id.is_not(None))
     rows = connection.execute(
         sa.select(REQUEST).where(
-            REQUEST.c.dataset_id.is_not(None),
             REQUEST.c.id.not_in(mirrored),
             sa.or_(REQUEST.c.grant_id.is_(None), REQUEST.c.grant_id.not_in(made_by_negotiations)),
         )
@@ -129,6 +130,7 @@ def _mirror_existing() -> None:
             "id": new_id(),
             "consumer_pid": f"urn:uuid:{uuid.uuid4()}",
             "dataset_id": row.dataset_id,
+            "product_id": row.product_id,
             "offer_id": row.id,
             "provider_entity_id": row.provider_entity_id,
             "account_id": row.account_id,
@@ -154,13 +156,27 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("request_id", sa.String(length=26), nullable=True))
         batch_op.create_unique_constraint("uq_negotiation_request_id", ["request_id"])
         batch_op.create_foreign_key("fk_negotiation_request_id", "access_request", ["request_id"], ["id"])
+        batch_op.add_column(sa.Column("product_id", sa.String(length=26), nullable=True))
+        batch_op.create_index(batch_op.f("ix_negotiation_product_id"), ["product_id"], unique=False)
+        batch_op.create_foreign_key("fk_negotiation_product_id", "data_product", ["product_id"], ["id"])
+        batch_op.alter_column("dataset_id", existing_type=sa.String(length=26), nullable=True)
     _mirror_existing()
 
 
 def downgrade() -> None:
-    """Drop negotiation.request_id; the mirrored negotiations stay, as negotiations no longer tied to a request (some
-    may carry signed agreements and transfers by now)."""
+    """Drop negotiation.request_id and negotiation.product_id; the mirrored negotiations of datasets stay, as
+    negotiations no longer tied to a request (some may carry signed agreements and transfers by now); those of
+    products go, with their steps and agreements (the log keeps what was signed)."""
+    products = sa.select(NEGOTIATION.c.id).where(NEGOTIATION.c.dataset_id.is_(None))
+    agreement = sa.table("agreement", sa.column("id"))
+    op.execute(sa.delete(agreement).where(agreement.c.id.in_(products)))
+    op.execute(sa.delete(STEP).where(STEP.c.negotiation_id.in_(products)))
+    op.execute(sa.delete(NEGOTIATION).where(NEGOTIATION.c.dataset_id.is_(None)))
     with op.batch_alter_table("negotiation", schema=None) as batch_op:
+        batch_op.alter_column("dataset_id", existing_type=sa.String(length=26), nullable=False)
+        batch_op.drop_constraint("fk_negotiation_product_id", type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_negotiation_product_id"))
+        batch_op.drop_column("product_id")
         batch_op.drop_constraint("fk_negotiation_request_id", type_="foreignkey")
         batch_op.drop_constraint("uq_negotiation_request_id", type_="unique")
         batch_op.drop_column("request_id")

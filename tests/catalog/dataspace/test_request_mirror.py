@@ -93,9 +93,7 @@ def test_an_approved_request_is_a_finalized_negotiation_with_a_signed_agreement(
     assert grant["downloads_used"] == 1
 
 
-def test_a_refused_request_is_a_terminated_negotiation_and_products_stay_requests(
-    client: TestClient, world: World
-) -> None:
+def test_a_refused_request_is_a_terminated_negotiation(client: TestClient, world: World) -> None:
     w = world
     request_id = _file(client, w, dataset_id=w.conditional)
     rejected = client.post(
@@ -105,8 +103,6 @@ def test_a_refused_request_is_a_terminated_negotiation_and_products_stay_request
     ended = _mirror(client, w.consumer, request_id)
     assert ended["state"] == "TERMINATED"
     assert ended["steps"][-1]["side"] == "provider" and ended["steps"][-1]["message"]["reason"] == ["场景不符"]
-    _file(client, w, product_id=w.product)
-    assert client.get(NEGOTIATIONS, headers=bearer(w.consumer)).json()["count"] == 1
 
 
 def test_an_approval_awaiting_its_second_stays_requested(app: FastAPI, client: TestClient, world: World) -> None:
@@ -156,3 +152,26 @@ def test_the_migration_mirrors_requests_on_file_and_ties_mirrored_ones_again(
     # The request mirrored before the downgrade still moves with its request.
     assert client.post(f"{REQUESTS}/{mirrored}/approve", headers=bearer(w.provider.token)).status_code == 200
     assert _mirror(client, w.consumer, mirrored)["state"] == "FINALIZED"
+
+
+def test_a_product_request_is_a_negotiation_about_the_product(client: TestClient, world: World) -> None:
+    w = world
+    request_id = _file(client, w, product_id=w.product)
+    filed = _mirror(client, w.consumer, request_id)
+    assert filed["state"] == "REQUESTED"
+    assert filed["dataset_id"] is None and filed["product_id"] == w.product
+    assert filed["offer"]["target"] == f"urn:pdr:product:{w.product}"
+    approved = client.post(
+        f"{REQUESTS}/{request_id}/approve", json={"reason": "同意"}, headers=bearer(w.provider.token)
+    )
+    assert approved.status_code == 200, approved.text
+    done = _mirror(client, w.consumer, request_id)
+    assert done["state"] == "FINALIZED" and done["agreement"]["target"] == f"urn:pdr:product:{w.product}"
+    bundle = client.get(f"/api/v1/agreements/{done['id']}", headers=bearer(w.consumer)).json()
+    assert bundle["credential"]["credentialSubject"]["target"] == f"urn:pdr:product:{w.product}"
+    # A product is delivered as its listing says, not pulled as a transfer.
+    refused = client.post(TRANSFERS, json={"agreement_id": done["id"]}, headers=bearer(w.consumer))
+    assert refused.status_code == 409 and "product" in refused.json()["detail"]
+    # The consoles name the product.
+    names = [n["offer_id"] for n in client.get(NEGOTIATIONS, headers=bearer(w.provider.token)).json()["items"]]
+    assert request_id in names
