@@ -1,12 +1,14 @@
-"""Messages pdr sends a consumer's callback address: a pull transfer's TransferStartMessage with its data address.
+"""Messages pdr sends a consumer's callback address: a pull transfer's TransferStartMessage with its data address,
+and the provider's negotiation messages (offers, the agreement, FINALIZED, a termination).
 
-Sent after the transfer is committed, once; a consumer that missed it gets a new token from
-`POST /api/v1/transfers/{id}/token`. What was sent where is logged, never the token.
+Each is sent once, after its step is committed; a consumer that missed one reads the state with GET, and gets a new
+transfer token from `POST /api/v1/transfers/{id}/token`. What was sent where is logged, never a token.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 from urllib.parse import quote
 
@@ -42,3 +44,37 @@ def send_start(transfer: Transfer, address: dict[str, Any]) -> None:
         log.info("transfer %s: start message delivered to the callback", transfer.id)
     else:
         log.warning("transfer %s: the callback answered its start message with %d", transfer.id, answer.status_code)
+
+
+# Where the binding sends the provider's negotiation messages, below <callback>/negotiations/:consumerPid/.
+NEGOTIATION_PATHS = {
+    "ContractOfferMessage": "offers",
+    "ContractAgreementMessage": "agreement",
+    "ContractNegotiationEventMessage": "events",
+    "ContractNegotiationTerminationMessage": "termination",
+}
+OUTBOX = "pdr_negotiation_callbacks"
+
+
+def negotiation_url(callback_address: str, consumer_pid: str, message_type: str) -> str:
+    """Where a provider's negotiation message goes: <callback>/negotiations/:consumerPid/<its path>."""
+    base = f"{callback_address.rstrip('/')}/negotiations/{quote(consumer_pid, safe='')}"
+    return f"{base}/{NEGOTIATION_PATHS[message_type]}"
+
+
+def send_in_order(messages: list[tuple[str, dict[str, Any]]]) -> None:
+    """POST messages to their URLs one after the other, in a thread of their own, logging how each went."""
+    if not messages:
+        return
+
+    def send() -> None:
+        for url, message in messages:
+            try:
+                answer = httpx.post(url, json=message, timeout=CALLBACK_TIMEOUT)
+            except httpx.HTTPError as error:
+                log.warning("a %s could not reach its callback: %s", message.get("@type"), type(error).__name__)
+                continue
+            if not answer.is_success:
+                log.warning("the callback answered a %s with %d", message.get("@type"), answer.status_code)
+
+    threading.Thread(target=send, name="pdr-negotiation-callbacks", daemon=True).start()

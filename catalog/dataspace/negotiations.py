@@ -30,6 +30,7 @@ from catalog.dataspace.agreements import (
     participant,
     terms_of,
 )
+from catalog.dataspace.callbacks import NEGOTIATION_PATHS, OUTBOX, negotiation_url, send_in_order
 from catalog.dataspace.documents import OFFER_PREFIX
 from catalog.dataspace.models import Agreement, DatasetOffer, Negotiation, NegotiationStep
 from catalog.dataspace.negotiation import OPEN, Side, State, Step, advance
@@ -104,6 +105,7 @@ def _offer_of(session: Session, caller: Caller, opening: Opening) -> tuple[Datas
 
 def start_negotiation(session: Session, caller: Caller, opening: Opening, rules: Rules) -> Negotiation:
     """A consumer requests an offer of a dataset, as it stands or with its own terms: the negotiation is REQUESTED."""
+    session.info.pop(OUTBOX, None)  # nothing a failed call queued is sent
     _may_negotiate(caller)
     offer, provider_entity_id = _offer_of(session, caller, opening)
     now = now_of(session)
@@ -130,6 +132,7 @@ def start_negotiation(session: Session, caller: Caller, opening: Opening, rules:
     audit.record(session, caller, "negotiation.request", negotiation.id)
     _agree_automatically(session, negotiation, rules, now)
     session.commit()
+    _send_callbacks(session)
     return negotiation
 
 
@@ -186,6 +189,7 @@ def take_step(
     reason: str | None = None,
 ) -> Negotiation:
     """One party's step in a negotiation (not its opening): checked against the state machine, recorded, committed."""
+    session.info.pop(OUTBOX, None)  # nothing a failed call queued is sent
     negotiation = visible_negotiation(session, caller, negotiation_id)
     side = _side_of(caller, negotiation)
     if negotiation.request_id is not None:
@@ -203,6 +207,7 @@ def take_step(
     elif step == Step.verify:
         _finalize_automatically(session, negotiation, rules, now)
     session.commit()
+    _send_callbacks(session)
     return negotiation
 
 
@@ -290,6 +295,11 @@ def _grant(session: Session, negotiation: Negotiation, actor_id: str | None, now
         )
 
 
+def _send_callbacks(session: Session) -> None:
+    """Send the consumer's callbacks the committed steps queued, in their order."""
+    send_in_order(session.info.pop(OUTBOX, []))
+
+
 def _next_seq(session: Session, negotiation: Negotiation) -> int:
     statement = select(func.max(NegotiationStep.seq)).where(NegotiationStep.negotiation_id == negotiation.id)
     return int(session.exec(statement).one() or 0) + 1
@@ -309,6 +319,10 @@ def record_step(
     """Record a step the negotiation just took, as the protocol message it was."""
     seq = _next_seq(session, negotiation)
     message = step_message(negotiation, step, code=code, reason=reason, opening=seq == 1)
+    if negotiation.callback_address and side != Side.consumer and message["@type"] in NEGOTIATION_PATHS:
+        # The provider's messages go to the consumer's callback once the step is committed (_send_callbacks).
+        url = negotiation_url(negotiation.callback_address, negotiation.consumer_pid, str(message["@type"]))
+        session.info.setdefault(OUTBOX, []).append((url, message))
     row = NegotiationStep(
         negotiation_id=negotiation.id,
         seq=seq,
@@ -370,6 +384,7 @@ def end_agreement(
 ) -> Agreement:
     """Either party terminates an agreement, or the provider retires it, with a reason: a negotiation still open is
     terminated, a finalized one's grant revoked, and the agreement's status bit set and logged."""
+    session.info.pop(OUTBOX, None)  # nothing a failed call queued is sent
     row = visible_agreement(session, caller, agreement_id)
     negotiation = visible_negotiation(session, caller, row.id)
     side = _side_of(caller, negotiation)
@@ -386,6 +401,7 @@ def end_agreement(
         session, caller, f"agreement.{'retire' if status == agreement_credentials.RETIRED else 'terminate'}", row.id
     )
     session.commit()
+    _send_callbacks(session)
     return row
 
 

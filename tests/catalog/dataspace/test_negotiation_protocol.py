@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.support.callbacks import callback_server, wait_for
 from tests.support.data import bearer
 from tests.support.dataspace import assert_valid, example, offer_body
 from tests.support.exchange import PAYLOAD, World, content_url
@@ -188,3 +189,47 @@ def test_refusals_are_contract_negotiation_errors(client: TestClient, world: Wor
     bad_terms = _initial(w, opened["providerPid"])
     bad_terms["offer"]["permission"] = [{"action": "use"}]
     _error(client.post("/dsp/negotiations/request", json=bad_terms, headers=bearer(w.consumer)), 404)
+
+
+def test_the_providers_messages_go_to_the_consumers_callback(client: TestClient, world: World) -> None:
+    w = world
+    with callback_server() as (address, received):
+        initial = _initial(w, _offer(client, w))
+        initial["callbackAddress"] = address
+        opened = client.post("/dsp/negotiations/request", json=initial, headers=bearer(w.consumer)).json()
+        pid, cpid = opened["providerPid"], opened["consumerPid"]
+        native = f"/api/v1/negotiations/{pid.removeprefix('urn:pdr:negotiation:')}"
+        provider = bearer(w.provider.token)
+        assert client.post(f"{native}/offer", json={"terms": _counter_terms()}, headers=provider).status_code == 200
+        accepted = _for("negotiation/example/contract-negotiation-event-message.json", pid, cpid)
+        assert (
+            client.post(f"/dsp/negotiations/{pid}/events", json=accepted, headers=bearer(w.consumer)).status_code == 200
+        )
+        assert client.post(f"{native}/agree", headers=provider).status_code == 200
+        verification = _for("negotiation/example/contract-agreement-verification-message.json", pid, cpid)
+        path = f"/dsp/negotiations/{pid}/agreement/verification"
+        assert client.post(path, json=verification, headers=bearer(w.consumer)).status_code == 200
+        assert client.post(f"{native}/finalize", headers=provider).status_code == 200
+        messages = wait_for(received, 3)
+    base = "/callback/negotiations/urn%3Auuid%3A32541fe6-c580-409e-85a8-8a9a32fbe833"
+    assert [(path, m["@type"]) for path, m in messages] == [
+        (f"{base}/offers", "ContractOfferMessage"),
+        (f"{base}/agreement", "ContractAgreementMessage"),
+        (f"{base}/events", "ContractNegotiationEventMessage"),
+    ]
+    assert messages[2][1]["eventType"] == "FINALIZED"
+    schemas = ["contract-offer-message", "contract-agreement-message", "contract-negotiation-event-message"]
+    for (_, message), schema in zip(messages, schemas, strict=True):
+        assert_valid(f"negotiation/{schema}-schema.json", message)
+        assert (message["providerPid"], message["consumerPid"]) == (pid, cpid)
+    # The consumer's own steps are not sent back to it; a provider's termination is.
+    with callback_server() as (address, received):
+        initial = _initial(w, _offer(client, w))
+        initial["callbackAddress"] = address
+        opened = client.post("/dsp/negotiations/request", json=initial, headers=bearer(w.consumer)).json()
+        native = f"/api/v1/negotiations/{opened['providerPid'].removeprefix('urn:pdr:negotiation:')}"
+        ended = client.post(f"{native}/terminate", json={"reason": "数据暂停供应"}, headers=bearer(w.provider.token))
+        assert ended.status_code == 200
+        [(path, message)] = wait_for(received, 1)
+    assert path.endswith("/termination") and message["reason"] == ["数据暂停供应"]
+    assert_valid("negotiation/contract-negotiation-termination-message-schema.json", message)

@@ -4,18 +4,15 @@ message with the data address to the consumer's callback."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
 from copy import deepcopy
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
-from deploy.local_nginx import free_port
+from tests.support.callbacks import Received, callback_server
 from tests.support.data import bearer
 from tests.support.dataspace import assert_valid, example
 from tests.support.exchange import PAYLOAD, World
@@ -25,35 +22,11 @@ ACK = "transfer/transfer-process-schema.json"
 ERROR = "transfer/transfer-error-schema.json"
 
 
-class _Callback(BaseHTTPRequestHandler):
-    """A consumer's callback endpoint: keeps every message POSTed to it."""
-
-    received: ClassVar[list[tuple[str, dict[str, Any]]]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        type(self).received.append((self.path, json.loads(body)))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet."""
-
-
 @pytest.fixture
-def callback() -> Iterator[tuple[str, list[tuple[str, dict[str, Any]]]]]:
+def callback() -> Iterator[tuple[str, Received]]:
     """A callback address on a local port, and the messages it receives."""
-    received: list[tuple[str, dict[str, Any]]] = []
-    handler = type("Callback", (_Callback,), {"received": received})
-    server = HTTPServer(("127.0.0.1", free_port()), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/callback/", received
-    finally:
-        server.shutdown()
-        server.server_close()
+    with callback_server() as served:
+        yield served
 
 
 def _request(agreement: str, callback_address: str) -> dict[str, Any]:
@@ -76,7 +49,7 @@ def _for(name: str, pid: str, consumer_pid: str) -> dict[str, Any]:
 
 
 def test_a_transfer_over_the_protocol_from_request_to_completion(
-    client: TestClient, world: World, callback: tuple[str, list[tuple[str, dict[str, Any]]]]
+    client: TestClient, world: World, callback: tuple[str, Received]
 ) -> None:
     w = world
     address, received = callback
@@ -133,7 +106,7 @@ def test_a_transfer_over_the_protocol_from_request_to_completion(
 
 
 def test_the_protocol_refuses_strangers_wrong_pids_and_push_transfers(
-    client: TestClient, world: World, callback: tuple[str, list[tuple[str, dict[str, Any]]]]
+    client: TestClient, world: World, callback: tuple[str, Received]
 ) -> None:
     w = world
     address, received = callback
