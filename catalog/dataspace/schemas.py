@@ -308,4 +308,7 @@ class AgreementUsage(BaseModel):
     bytes_sent: int
     first_at: datetime | None
     last_at: datetime | None
+    # Calls to a data service (a product's agreement), and the bytes their answers carried.
+    service_calls: int = 0
+    service_call_bytes: int = 0
     transfers: list[TransferUsage]

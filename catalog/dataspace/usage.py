@@ -1,5 +1,5 @@
-"""What an agreement has been used for: its transfers, and the downloads made under its grant (in a transfer or
-through the file API), with bytes and times; its parties and the staff may see it."""
+"""What an agreement has been used for: its transfers, the downloads made under its grant (in a transfer or through
+the file API) with bytes and times, and the data service calls made under it; its parties and the staff see it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from auth.caller import Caller
 from catalog.dataspace.models import Transfer
 from catalog.dataspace.negotiations import visible_agreement, visible_negotiation
 from catalog.dataspace.schemas import AgreementUsage, TransferUsage
-from catalog.exchange.models import DownloadRecord
+from catalog.exchange.models import DownloadRecord, ServiceCall
 
 
 def _tally(session: Session, *where: object) -> tuple[int, int, int, datetime | None, datetime | None]:
@@ -35,8 +35,10 @@ def agreement_usage(session: Session, caller: Caller, agreement_id: str) -> Agre
     row = visible_agreement(session, caller, agreement_id)
     negotiation = visible_negotiation(session, caller, row.id)
     downloads, complete, sent, first, last = (0, 0, 0, None, None)
+    calls, call_bytes = 0, 0
     if negotiation.grant_id is not None:
         downloads, complete, sent, first, last = _tally(session, col(DownloadRecord.grant_id) == negotiation.grant_id)
+        calls, call_bytes = _calls(session, negotiation.grant_id)
     transfers = session.exec(select(Transfer).where(Transfer.agreement_id == row.id).order_by(col(Transfer.id))).all()
     return AgreementUsage(
         agreement_id=row.id,
@@ -46,8 +48,20 @@ def agreement_usage(session: Session, caller: Caller, agreement_id: str) -> Agre
         bytes_sent=sent,
         first_at=first,
         last_at=last,
+        service_calls=calls,
+        service_call_bytes=call_bytes,
         transfers=[_transfer_usage(session, t) for t in transfers],
     )
+
+
+def _calls(session: Session, grant_id: str) -> tuple[int, int]:
+    """The data service calls made under a grant, and the bytes their answers carried."""
+    row = session.execute(
+        sa_select(func.count(), func.coalesce(func.sum(ServiceCall.response_bytes), 0)).where(
+            col(ServiceCall.grant_id) == grant_id
+        )
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 def _transfer_usage(session: Session, transfer: Transfer) -> TransferUsage:

@@ -122,6 +122,12 @@ def test_calls_are_forwarded_without_the_callers_credentials_and_metered(
     assert calls["items"][1]["response_bytes"] == len(got.content)
     assert client.get("/api/v1/service-calls", headers=bearer(w.provider.token)).json()["count"] == 2
     assert client.get("/api/v1/service-calls", headers=bearer(w.other.token)).json()["count"] == 0
+    # The request's negotiation (its agreement) counts the calls among its usage.
+    negotiations = client.get("/api/v1/negotiations", headers=bearer(w.consumer)).json()["items"]
+    [agreed] = [n for n in negotiations if n["grant_id"] == grant]
+    usage = client.get(f"/api/v1/agreements/{agreed['id']}/usage", headers=bearer(w.provider.token)).json()
+    assert (usage["service_calls"], usage["downloads"]) == (2, 0)
+    assert usage["service_call_bytes"] == sum(c["response_bytes"] for c in calls["items"])
 
 
 def test_who_may_call_a_data_service(client: TestClient, world: World, service: str) -> None:
