@@ -107,6 +107,11 @@ def start_negotiation(session: Session, caller: Caller, opening: Opening, rules:
     """A consumer requests an offer of a dataset, as it stands or with its own terms: the negotiation is REQUESTED."""
     session.info.pop(OUTBOX, None)  # nothing a failed call queued is sent
     _may_negotiate(caller)
+    if caller.entity_id is not None:
+        # Participants are registry-verified entities (or people acting for none, named by their account).
+        own = session.get(Entity, caller.entity_id)
+        if own is None or own.status != "verified":
+            raise Conflict("your entity is not verified by the registry: it cannot negotiate in the data space yet")
     offer, provider_entity_id = _offer_of(session, caller, opening)
     now = now_of(session)
     negotiation = Negotiation(

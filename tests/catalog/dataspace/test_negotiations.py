@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from auth.roles import Role
 from catalog.dataspace.negotiation import TRANSITIONS, Side, State, Step, advance
+from catalog.settings import Settings
 from storage.exceptions import Conflict, Forbidden
-from tests.support.data import bearer
+from tests.support.data import bearer, entity_body, make_account
 from tests.support.dataspace import assert_valid, offer_body, welfare_offer_body
 from tests.support.exchange import PAYLOAD, World, content_url
 
@@ -271,3 +274,18 @@ def test_every_negotiation_endpoint_for_every_role(client: TestClient, world: Wo
     mine = client.get(BASE, headers=bearer(w.consumer)).json()
     assert mine["count"] == total - (1 if role == "other_provider" else 0)
     assert client.get(f"{BASE}?state=REQUESTED", headers=bearer(w.operator)).json()["count"] <= total
+
+
+def test_an_entity_the_registry_has_not_verified_does_not_negotiate(
+    client: TestClient, world: World, engine: Engine, settings: Settings
+) -> None:
+    w = world
+    offer_id = _offer(client, w)
+    _, token = make_account(engine, settings.auth, Role.provider, name="provider-pending")
+    entity = client.post("/api/v1/entities", json=entity_body(77), headers=bearer(token))
+    assert entity.status_code == 201, entity.text
+    refused = client.post(BASE, json={"offer_id": offer_id}, headers=bearer(token))
+    assert refused.status_code == 409
+    assert "not verified" in refused.json()["detail"]
+    assert client.post(f"/api/v1/entities/{entity.json()['id']}/verify", headers=bearer(w.operator)).status_code == 200
+    assert client.post(BASE, json={"offer_id": offer_id}, headers=bearer(token)).status_code == 201
