@@ -8,6 +8,7 @@ transfer token from `POST /api/v1/transfers/{id}/token`. What was sent where is 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from typing import Any
 from urllib.parse import quote
@@ -62,13 +63,27 @@ def negotiation_url(callback_address: str, consumer_pid: str, message_type: str)
     return f"{base}/{NEGOTIATION_PATHS[message_type]}"
 
 
-def send_in_order(messages: list[tuple[str, dict[str, Any]]]) -> None:
-    """POST messages to their URLs one after the other, in a thread of their own, logging how each went."""
-    if not messages:
-        return
+class _Sender:
+    """One thread a process that posts queued messages one after the other, so that they arrive in the order their
+    steps were committed."""
 
-    def send() -> None:
-        for url, message in messages:
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def put(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
+        """Queue messages, starting the thread the first time."""
+        for message in messages:
+            self._queue.put(message)
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="pdr-negotiation-callbacks", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            url, message = self._queue.get()
             try:
                 answer = httpx.post(url, json=message, timeout=CALLBACK_TIMEOUT)
             except httpx.HTTPError as error:
@@ -77,4 +92,11 @@ def send_in_order(messages: list[tuple[str, dict[str, Any]]]) -> None:
             if not answer.is_success:
                 log.warning("the callback answered a %s with %d", message.get("@type"), answer.status_code)
 
-    threading.Thread(target=send, name="pdr-negotiation-callbacks", daemon=True).start()
+
+_SENDER = _Sender()
+
+
+def send_in_order(messages: list[tuple[str, dict[str, Any]]]) -> None:
+    """POST messages to their URLs after every message queued before them, from the process's sending thread."""
+    if messages:
+        _SENDER.put(messages)

@@ -47,7 +47,7 @@ def callback_server() -> Iterator[tuple[str, Received]]:
         server.server_close()
 
 
-def wait_for(received: Received, count: int, seconds: float = 10.0) -> Received:
+def wait_for(received: Received, count: int, seconds: float = 30.0) -> Received:
     """The messages received once there are `count` of them (they are sent from a thread of their own)."""
     deadline = time.monotonic() + seconds
     while len(received) < count and time.monotonic() < deadline:
