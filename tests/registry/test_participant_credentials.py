@@ -17,13 +17,13 @@ from sqlmodel import col, select
 
 from auth.roles import Role
 from catalog.settings import Settings
-from registry import status_list, verifier
+from registry import status_list
 from registry.certificate_credential import parse_rfc3339
 from registry.credentials import verify_credential
-from registry.models import Entity, LogEntry, ParticipantCredential
-from registry.verify_command import run_cli
+from registry.models import Entity, ParticipantCredential
 from storage.db import session_scope
 from tests.support.data import bearer, entity_body, make_account
+from tests.support.holding import holder_files, log_entry, verify_saved
 
 PDR = Path(sys.executable).with_name("pdr")
 ENTITIES = "/api/v1/entities"
@@ -58,35 +58,9 @@ def _bundle(client: TestClient, entity_id: str) -> dict[str, Any]:
     return dict(read.json())
 
 
-def _files(tmp_path: Path, client: TestClient, engine: Engine, settings: Settings, bundle: dict[str, Any]) -> Path:
-    """Save the bundle, the trust document and the current status list as a holder would; the folder."""
-    with session_scope(engine) as session:
-        trust = verifier.trust_document(session, settings)
-    (tmp_path / "trust.json").write_text(json.dumps(trust), encoding="utf-8")
-    listed = client.get("/status/certificates")
-    assert listed.status_code == 200
-    (tmp_path / "status.json").write_text(listed.text, encoding="utf-8")
-    (tmp_path / "bundle.json").write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
-    return tmp_path
-
-
 def _at(bundle: dict[str, Any]) -> str:
     """A moment inside the credential's validity period."""
     return str(bundle["credential"]["validFrom"])
-
-
-def _verify(folder: Path, at: str) -> tuple[int, str]:
-    """`pdr verify` on the saved files, offline against the saved status list: exit code and output."""
-    lines: list[str] = []
-    code = run_cli(folder / "bundle.json", folder / "trust.json", folder / "status.json", False, at, echo=lines.append)
-    return code, "\n".join(lines)
-
-
-def _log_entry(engine: Engine, index: int) -> dict[str, Any]:
-    with session_scope(engine) as session:
-        entry = session.get(LogEntry, index)
-        assert entry is not None
-        return dict(json.loads(entry.data))
 
 
 def _rows(engine: Engine, entity_id: str) -> list[tuple[int, str, int | None]]:
@@ -133,14 +107,14 @@ def test_verifying_an_entity_issues_a_public_signed_logged_credential_that_pdr_v
     assert credential["credentialStatus"]["statusListCredential"] == "http://testserver/status/certificates"
     assert credential["proof"]["cryptosuite"] == "eddsa-jcs-2022"
     assert verify_credential(credential)
-    entry = _log_entry(engine, bundle["log_index"])
+    entry = log_entry(engine, bundle["log_index"])
     assert entry["kind"] == "participant.issued"
     assert entry["body"]["credential_sha256"] == status_list.sha256_jcs(credential)
     assert entry["body"]["entity_id"] == entity_id
     assert _rows(engine, entity_id) == [(1, "valid", None)]
     # Signed-in callers read the same public bundle.
     assert client.get(f"{ENTITIES}/{entity_id}/participant-credential", headers=bearer(operator)).json() == bundle
-    code, output = _verify(_files(tmp_path, client, engine, settings, bundle), _at(bundle))
+    code, output = verify_saved(holder_files(tmp_path, client, engine, settings, bundle), _at(bundle))
     assert code == 0, output
     assert output.startswith(f"participant credential {entity_id}:1")
     assert "participant.issued at index" in output
@@ -169,7 +143,7 @@ def test_the_installed_pdr_verify_refuses_a_participant_credential_with_a_change
     entity_id = _pending(client, operator, 603)
     _verify_entity(client, operator, entity_id)
     bundle = _bundle(client, entity_id)
-    folder = _files(tmp_path, client, engine, settings, bundle)
+    folder = holder_files(tmp_path, client, engine, settings, bundle)
     command = [str(PDR), "verify", str(folder / "bundle.json"), "--trust", str(folder / "trust.json")]
     command += ["--status-list", str(folder / "status.json"), "--at", _at(bundle)]
     ran = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
@@ -203,16 +177,16 @@ def test_suspending_an_entity_revokes_its_credential_and_pdr_verify_reports_it_r
     assert _bit(client, saved)
     [(serial, status, revoked_index)] = _rows(engine, entity_id)
     assert (serial, status) == (1, "revoked") and revoked_index is not None
-    entry = _log_entry(engine, revoked_index)
+    entry = log_entry(engine, revoked_index)
     assert entry["kind"] == "participant.revoked"
     assert entry["body"]["credential_id"] == saved["id"]
     assert entry["body"]["status_index"] == int(saved["credential"]["credentialStatus"]["statusListIndex"])
     # The bundle saved before says valid; the signed status list says revoked.
-    code, output = _verify(_files(tmp_path, client, engine, settings, saved), _at(saved))
+    code, output = verify_saved(holder_files(tmp_path, client, engine, settings, saved), _at(saved))
     assert code == 1
     assert "FAILED  revocation: revoked (bit" in output
     # The registry's bundle now says revoked, which refuses it before any list is read.
-    code, output = _verify(_files(tmp_path, client, engine, settings, revoked), _at(revoked))
+    code, output = verify_saved(holder_files(tmp_path, client, engine, settings, revoked), _at(revoked))
     assert code == 1
     assert "the registry reports the participant credential revoked" in output
 
@@ -234,10 +208,10 @@ def test_verifying_a_suspended_entity_again_issues_a_new_credential_and_keeps_th
     assert [status for _, status, _ in _rows(engine, entity_id)] == ["revoked", "valid"]
     # Each credential has a bit of its own: the old one stays set, the new one is clear.
     assert _bit(client, first) and not _bit(client, second)
-    code, output = _verify(_files(tmp_path, client, engine, settings, second), _at(second))
+    code, output = verify_saved(holder_files(tmp_path, client, engine, settings, second), _at(second))
     assert code == 0, output
     assert output.startswith(f"participant credential {entity_id}:2")
-    code, output = _verify(_files(tmp_path, client, engine, settings, first), _at(second))
+    code, output = verify_saved(holder_files(tmp_path, client, engine, settings, first), _at(second))
     assert code == 1
     assert "FAILED  revocation: revoked (bit" in output
 

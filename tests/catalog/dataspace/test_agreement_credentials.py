@@ -15,14 +15,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from catalog.settings import Settings
-from registry import status_list, verifier
+from registry import status_list
 from registry.credentials import verify_credential
 from registry.models import LogEntry
-from registry.verify_command import run_cli
 from storage.db import session_scope
 from tests.support.data import bearer
 from tests.support.dataspace import offer_body
 from tests.support.exchange import World, content_url
+from tests.support.holding import holder_files, log_entry, verify_saved
 
 PDR = Path(sys.executable).with_name("pdr")
 AT = "2026-12-01T00:00:00Z"  # after the agreements of these tests are signed, before their last day
@@ -55,32 +55,6 @@ def _agreed(client: TestClient, w: World) -> str:
     return nid
 
 
-def _files(tmp_path: Path, client: TestClient, engine: Engine, settings: Settings, bundle: dict[str, Any]) -> Path:
-    """Save the bundle, the trust document and the current status list as a holder would; the folder."""
-    with session_scope(engine) as session:
-        trust = verifier.trust_document(session, settings)
-    (tmp_path / "trust.json").write_text(json.dumps(trust), encoding="utf-8")
-    listed = client.get("/status/certificates")
-    assert listed.status_code == 200
-    (tmp_path / "status.json").write_text(listed.text, encoding="utf-8")
-    (tmp_path / "bundle.json").write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
-    return tmp_path
-
-
-def _verify(folder: Path) -> tuple[int, str]:
-    """`pdr verify` on the saved files, offline against the saved status list: exit code and output."""
-    lines: list[str] = []
-    code = run_cli(folder / "bundle.json", folder / "trust.json", folder / "status.json", False, AT, echo=lines.append)
-    return code, "\n".join(lines)
-
-
-def _log_entry(engine: Engine, index: int) -> dict[str, Any]:
-    with session_scope(engine) as session:
-        entry = session.get(LogEntry, index)
-        assert entry is not None
-        return dict(json.loads(entry.data))
-
-
 def test_an_agreed_negotiation_has_a_signed_logged_agreement_that_pdr_verify_accepts(
     client: TestClient, world: World, engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
@@ -102,7 +76,7 @@ def test_an_agreed_negotiation_has_a_signed_logged_agreement_that_pdr_verify_acc
     assert credential["proof"]["cryptosuite"] == "eddsa-jcs-2022"
     assert verify_credential(credential)
     # The log entry: ids, hashes and times; the consumer's account (a person) is not in it.
-    entry = _log_entry(engine, bundle["log_index"])
+    entry = log_entry(engine, bundle["log_index"])
     assert entry["kind"] == "agreement.signed"
     assert entry["body"]["credential_sha256"] == status_list.sha256_jcs(credential)
     assert entry["body"]["assigner"] == f"urn:pdr:entity:{w.provider.entity_id}"
@@ -113,8 +87,8 @@ def test_an_agreed_negotiation_has_a_signed_logged_agreement_that_pdr_verify_acc
     assert client.get(f"{AGREEMENTS}/urn:pdr:agreement:{nid}", headers=bearer(w.operator)).status_code == 200
     assert client.get(f"{AGREEMENTS}/{nid}", headers=bearer(w.other.token)).status_code == 404
     assert client.get(f"{AGREEMENTS}/{nid}").status_code == 401
-    folder = _files(tmp_path, client, engine, settings, bundle)
-    code, output = _verify(folder)
+    folder = holder_files(tmp_path, client, engine, settings, bundle)
+    code, output = verify_saved(folder, AT)
     assert code == 0, output
     assert output.startswith(f"agreement {nid}")
     assert "agreement.signed at index" in output
@@ -130,7 +104,7 @@ def test_the_installed_pdr_verify_accepts_an_agreement_and_refuses_a_changed_byt
 ) -> None:
     nid = _agreed(client, world)
     bundle = client.get(f"{AGREEMENTS}/{nid}", headers=bearer(world.consumer)).json()
-    folder = _files(tmp_path, client, engine, settings, bundle)
+    folder = holder_files(tmp_path, client, engine, settings, bundle)
     command = [str(PDR), "verify", str(folder / "bundle.json"), "--trust", str(folder / "trust.json")]
     command += ["--status-list", str(folder / "status.json"), "--at", AT]
     ran = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
@@ -172,11 +146,11 @@ def test_a_party_terminates_an_agreement_and_pdr_verify_reports_it_revoked(
     again = client.post(f"{AGREEMENTS}/{nid}/terminate", json={"reason": "再次"}, headers=bearer(w.provider.token))
     assert again.status_code == 409
     # The bundle the consumer saved before says valid; the signed status list says revoked.
-    code, output = _verify(_files(tmp_path, client, engine, settings, saved))
+    code, output = verify_saved(holder_files(tmp_path, client, engine, settings, saved), AT)
     assert code == 1
     assert "FAILED  revocation: revoked (bit" in output
     # The registry's bundle now says terminated, which refuses it before any list is read.
-    code, output = _verify(_files(tmp_path, client, engine, settings, ended.json()))
+    code, output = verify_saved(holder_files(tmp_path, client, engine, settings, ended.json()), AT)
     assert code == 1
     assert "the registry reports the agreement terminated" in output
 
@@ -205,7 +179,7 @@ def test_only_the_provider_retires_a_finalized_agreement_and_its_grant_stops(
     grant = client.get(f"/api/v1/grants/{negotiation['grant_id']}", headers=bearer(w.consumer)).json()
     assert grant["state"] == "revoked"
     assert client.get(content_url(w), headers=bearer(w.consumer)).status_code == 403
-    code, output = _verify(_files(tmp_path, client, engine, settings, retired.json()))
+    code, output = verify_saved(holder_files(tmp_path, client, engine, settings, retired.json()), AT)
     assert code == 1
     assert "the registry reports the agreement retired" in output
 
