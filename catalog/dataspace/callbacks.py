@@ -29,22 +29,10 @@ def start_url(callback_address: str, consumer_pid: str) -> str:
 
 
 def send_start(transfer: Transfer, address: dict[str, Any]) -> None:
-    """POST the transfer's start message, with its data address, to the consumer's callback; log how it went."""
-    if not transfer.callback_address:
-        return
-    url = start_url(transfer.callback_address, transfer.consumer_pid)
-    message = step_message(transfer, TransferAction.start, address=address)
-    try:
-        answer = httpx.post(url, json=message, timeout=CALLBACK_TIMEOUT)
-    except httpx.HTTPError as error:
-        log.warning(
-            "transfer %s: its start message could not reach the callback: %s", transfer.id, type(error).__name__
-        )
-        return
-    if answer.is_success:
-        log.info("transfer %s: start message delivered to the callback", transfer.id)
-    else:
-        log.warning("transfer %s: the callback answered its start message with %d", transfer.id, answer.status_code)
+    """Queue the transfer's start message, with its data address, for the consumer's callback."""
+    if transfer.callback_address:
+        url = start_url(transfer.callback_address, transfer.consumer_pid)
+        send_in_order([(url, step_message(transfer, TransferAction.start, address=address))])
 
 
 # Where the binding sends the provider's negotiation messages, below <callback>/negotiations/:consumerPid/.

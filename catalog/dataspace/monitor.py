@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from catalog.dataspace.models import Agreement, Transfer
 from catalog.dataspace.transfer import RUNNING, TransferAction, TransferState
-from catalog.dataspace.transfers import SYSTEM_SIDE, record_step, why_stopped
+from catalog.dataspace.transfers import SYSTEM_SIDE, agreement_problem, record_step
 from catalog.exchange.models import AccessGrant
 from catalog.exchange.schemas import GrantState
 from storage.db import SessionFactory, now_of, upgrade_to_write
@@ -50,7 +50,7 @@ def end_lapsed_transfers(session: Session) -> int:
     upgrade_to_write(session)
     ended = 0
     for transfer in lapsed:
-        reason = why_stopped(session, transfer.model_copy(update={"state": TransferState.STARTED}), now)
+        reason = agreement_problem(session, transfer, now)
         # A conditional update: a transfer another worker ended meanwhile is not ended twice.
         result = session.execute(
             update(Transfer)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from auth.caller import Caller
+from catalog.dataspace.callbacks import send_start
 from catalog.dataspace.models import Transfer
 from catalog.dataspace.schemas import ProtocolMessage, message_problem
 from catalog.dataspace.transfer import TransferAction
@@ -34,7 +35,7 @@ def open_transfer(session: Session, caller: Caller, message: TransferRequestIn, 
     problem = url_problem(message.callbackAddress)
     if problem is not None:
         raise message_problem(f"the callbackAddress {problem}", "callbackAddress", problem)
-    return request_transfer(
+    handout = request_transfer(
         session,
         caller,
         message.agreementId,
@@ -43,6 +44,9 @@ def open_transfer(session: Session, caller: Caller, message: TransferRequestIn, 
         consumer_pid=message.consumerPid,
         callback_address=message.callbackAddress,
     )
+    if handout.address is not None:  # a new transfer (the same consumerPid again sends nothing)
+        send_start(handout.transfer, handout.address)
+    return handout
 
 
 def found(session: Session, caller: Caller, pid: str) -> Transfer:

@@ -7,11 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response, status
 from fastapi.responses import JSONResponse
-from starlette.background import BackgroundTask
 
 from auth.dependencies import Cursor, DbSession, Limit, SignedIn
 from catalog.dataspace import transfer_data, transfer_messages, transfers
-from catalog.dataspace.callbacks import send_start
 from catalog.dataspace.dependencies import TransferConfig, TransferRoute
 from catalog.dataspace.documents import PROTOCOL_PATH
 from catalog.dataspace.models import Transfer, TransferStep
@@ -192,10 +190,8 @@ def transfer_download(
     return download_response(start, storage, open_session, watch)
 
 
-def _ack(
-    transfer: Transfer, status_code: int = status.HTTP_200_OK, background: BackgroundTask | None = None
-) -> JSONResponse:
-    return JSONResponse(transfer_document(transfer), status_code=status_code, background=background)
+def _ack(transfer: Transfer, status_code: int = status.HTTP_200_OK) -> JSONResponse:
+    return JSONResponse(transfer_document(transfer), status_code=status_code)
 
 
 @transfer_protocol_router.post(
@@ -203,11 +199,7 @@ def _ack(
 )
 def dsp_request(body: TransferRequestIn, caller: SignedIn, session: DbSession, rules: TransferConfig) -> JSONResponse:
     """A TransferRequestMessage: a pull transfer (201, TransferProcess); its start message goes to the callback."""
-    handout = transfer_messages.open_transfer(session, caller, body, rules)
-    background = None
-    if handout.address is not None:
-        background = BackgroundTask(send_start, handout.transfer, handout.address)
-    return _ack(handout.transfer, status.HTTP_201_CREATED, background)
+    return _ack(transfer_messages.open_transfer(session, caller, body, rules).transfer, status.HTTP_201_CREATED)
 
 
 @transfer_protocol_router.get(TRANSFER, responses=TRANSFER_ERRORS)

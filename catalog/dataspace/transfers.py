@@ -63,6 +63,11 @@ def why_stopped(session: Session, transfer: Transfer, now: datetime) -> str | No
     """Why the transfer may send no bytes now, or None while it may: it runs, its agreement holds, its grant lives."""
     if transfer.state != TransferState.STARTED:
         return f"the transfer is {transfer.state}"
+    return agreement_problem(session, transfer, now)
+
+
+def agreement_problem(session: Session, transfer: Transfer, now: datetime) -> str | None:
+    """Why the transfer's agreement or grant does not hold now, or None while both do, whatever its state."""
     found = session.exec(
         select(Agreement.status, Agreement.valid_until, AccessGrant)
         .join(AccessGrant, col(AccessGrant.id) == transfer.grant_id)
@@ -210,7 +215,7 @@ def take_step(
     now = now_of(session)
     target = advance(TransferState(transfer.state), step, side)
     if step == Step.start:
-        problem = _restart_problem(session, transfer, now)
+        problem = agreement_problem(session, transfer, now)
         if problem is not None:
             raise Conflict(f"the transfer cannot start again: {problem}")
     transfer.state = target
@@ -219,12 +224,6 @@ def take_step(
     audit.record(session, caller, f"transfer.{step.value}", transfer.id)
     session.commit()
     return transfer
-
-
-def _restart_problem(session: Session, transfer: Transfer, now: datetime) -> str | None:
-    """What keeps a suspended transfer from starting again: the same checks a running one must pass."""
-    started = Transfer.model_validate(transfer.model_dump() | {"state": TransferState.STARTED})
-    return why_stopped(session, started, now)
 
 
 def refresh_token(session: Session, caller: Caller, transfer_id: str, rules: TransferRules) -> Handout:

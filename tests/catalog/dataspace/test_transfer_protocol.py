@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.callbacks import Received, callback_server
+from tests.support.callbacks import Received, callback_server, wait_for
 from tests.support.data import bearer
 from tests.support.dataspace import assert_valid, example
 from tests.support.exchange import PAYLOAD, World
@@ -62,7 +62,7 @@ def test_a_transfer_over_the_protocol_from_request_to_completion(
     assert answer.json()["state"] == "STARTED"
     assert cpid == "urn:uuid:32541fe6-c580-409e-85a8-8a9a32fbe833"
     # The start message went to <callback>/transfers/:consumerPid/start, with the data address and its token.
-    [(path, start)] = received
+    [(path, start)] = wait_for(received, 1)
     assert path == "/callback/transfers/urn%3Auuid%3A32541fe6-c580-409e-85a8-8a9a32fbe833/start"
     assert_valid(schema_of("TransferStartMessage"), start)
     assert (start["providerPid"], start["consumerPid"]) == (pid, cpid)
