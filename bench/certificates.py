@@ -22,7 +22,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
-from support import on_postgres
+from support import on_postgres, verified_entity
 
 from auth.caller import Caller
 from auth.roles import Role
@@ -31,7 +31,7 @@ from registry.certificate_batches import issue_batch
 from registry.config import RegistrySettings
 from registry.context import bind
 from registry.credentials import did_key_verification_method, sign_credential
-from registry.models import DataResource, Entity, Registration
+from registry.models import DataResource, Registration
 from registry.schemas import CertificateRequest
 from storage import migrate
 from storage.db import DatabaseSettings, make_engine, session_scope
@@ -43,15 +43,7 @@ BASE_URL = "https://registry.example"
 def _registered_subjects(engine: Engine, now: datetime, count: int) -> list[str]:
     """A verified entity and registered resources, written directly."""
     with session_scope(engine) as session:
-        entity = Entity(
-            name="广州市基准测试数据局",
-            kind="data_source",
-            uscc="91110108551385082Q",
-            region_code="440100",
-            status="verified",
-        )
-        session.add(entity)
-        session.flush()
+        entity = verified_entity(session)
         ids = []
         for i in range(count):
             resource = DataResource(

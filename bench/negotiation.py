@@ -18,7 +18,7 @@ from typing import Any
 
 import support  # noqa: F401 - puts the repository's packages on the import path
 from certificates import DEFAULT_POSTGRES
-from support import on_postgres
+from support import on_postgres, verified_entity
 
 from auth.caller import Caller
 from auth.models import Account
@@ -30,7 +30,6 @@ from catalog.dataspace.negotiations import Opening, Rules, start_negotiation, ta
 from catalog.dataspace.policies import read_policy
 from registry import keys
 from registry.context import bind
-from registry.models import Entity
 from storage import migrate
 from storage.db import DatabaseSettings, make_engine, session_scope
 
@@ -57,15 +56,7 @@ TERMS: dict[str, Any] = {
 def _world(engine: Any) -> tuple[Caller, Caller, str]:
     """A verified entity with a published conditional dataset and its offer, its provider, and a consumer."""
     with session_scope(engine) as session:
-        entity = Entity(
-            name="广州市基准测试数据局",
-            kind="data_source",
-            uscc="91110108551385082Q",
-            region_code="440100",
-            status="verified",
-        )
-        session.add(entity)
-        session.flush()
+        entity = verified_entity(session)
         dataset = Dataset(
             name="bench-negotiation",
             title="基准测试数据集",
