@@ -77,6 +77,13 @@ def upload_file_pieces(upload: UploadFile) -> Iterator[bytes]:
         yield piece
 
 
+class PayloadFileResponse(FileResponse):
+    """A file's bytes read a MiB at a time: each read is a hop to a worker thread, and 64 KiB hops cost a download
+    about a quarter of its server's time."""
+
+    chunk_size = UPLOAD_PIECE
+
+
 def file_headers(name: str, etag: str, created_at: datetime) -> dict[str, str]:
     """The headers every answer about a file's bytes carries, to GET and HEAD alike."""
     return {
@@ -100,7 +107,7 @@ def object_response(
     """The response that sends an opened object's bytes, and its mode on record: from a local file, or streamed."""
     if local is not None:
         # Starlette serves ranges from the file itself (sendfile where it can).
-        return FileResponse(local, media_type=media_type, headers=headers), "file"
+        return PayloadFileResponse(local, media_type=media_type, headers=headers), "file"
     assert reader is not None
     if wanted is None:
         return StreamingResponse(
