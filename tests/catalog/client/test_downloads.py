@@ -4,6 +4,7 @@ ranges, and refused when the partial copy is corrupt or of a file that changed."
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 
@@ -137,3 +138,20 @@ def test_files_that_need_a_grant_come_as_one_stream() -> None:
     assert connections_for("unconditional", 4) == 4
     assert connections_for("conditional", 4) == 1
     assert connections_for("unconditional", 0) == 1
+
+
+def test_short_writes_are_finished(
+    served: Served, client: TestClient, target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payload = PAYLOAD[: 2 * MIB + 5]
+    dataset_id, _ = open_dataset_with(client, served.world.provider.token, payload)
+    real_pwritev = os.pwritev
+
+    def short(fd: int, buffers: list[bytes], offset: int) -> int:
+        # The kernel may write less than asked; here every call writes at most its first 1,000 bytes.
+        return real_pwritev(fd, [bytes(b"".join(buffers)[:1000])], offset)
+
+    monkeypatch.setattr(os, "pwritev", short)
+    with PdrClient(served.url) as pdr:
+        [file] = pdr.files(dataset_id)
+        assert download(pdr, file, target).read_bytes() == payload

@@ -58,10 +58,11 @@ def test_a_full_disk_keeps_the_partial_file_for_a_resume(
 ) -> None:
     w = served.world
 
-    def no_space(fd: int, data: bytes, offset: int) -> int:
+    def no_space(fd: int, data: object, offset: int) -> int:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(os, "pwrite", no_space)
+    monkeypatch.setattr(os, "pwritev", no_space)
     with PdrClient(served.url) as pdr:
         [file] = pdr.files(w.open_dataset)
         with pytest.raises(DiskFull) as full:
