@@ -20,7 +20,7 @@ from auth.roles import Role
 from auth.schemas import AccountPublic
 from auth.token_cache import TOKENS
 from auth.tokens import hash_token, looks_like_token
-from storage.db import SessionFactory, now_of
+from storage.db import Clock, SessionFactory
 from storage.exceptions import Forbidden
 from storage.pagination import MAX_LIMIT
 
@@ -57,9 +57,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 async def get_auth_settings(request: Request) -> AuthSettings:
-    """The auth settings of the running app."""
-    settings: AuthSettings = request.app.state.settings.auth
-    return settings
+    """The auth settings of the running app, as a dependency."""
+    return auth_settings(request)
 
 
 DbSession = Annotated[Session, Depends(get_session)]
@@ -89,29 +88,39 @@ def request_caller(request: Request, account_id: str | None = None, **fields: ob
     return caller
 
 
-def _authenticate(session: Session, secret: str, digest: str, settings: AuthSettings) -> Account:
-    token, account = service.check_token(session, secret, settings)
-    # End the lookup's transaction here, in the worker thread, so its connection goes back to the pool now.
-    session.commit()
+def auth_settings(request: Request) -> AuthSettings:
+    """The auth settings of the running app."""
+    settings: AuthSettings = request.app.state.settings.auth
+    return settings
+
+
+def _authenticate(request: Request, secret: str, digest: str, settings: AuthSettings) -> Account:
+    """Check a token against the database, in a session of its own that ends (and frees its connection) here."""
+    open_session: SessionFactory = request.app.state.open_session
+    with open_session(write=False) as session:
+        token, account = service.check_token(session, secret, settings)
+        session.commit()
     TOKENS.put(digest, token.id, token.expires_at, account)
     return account
 
 
-async def caller_of_token(request: Request, session: Session, settings: AuthSettings, secret: str) -> Caller:
+async def caller_of_token(request: Request, settings: AuthSettings, secret: str) -> Caller:
     """The caller a presented token (or session cookie's secret) signs in; InvalidCredentials for a dead one.
 
     A token checked within the last second comes from the process's cache (auth/token_cache.py), with no database
-    work and no thread hop; otherwise it is checked in a worker thread.
+    work and no thread hop; otherwise it is checked in a worker thread, in a session of its own, so that a route
+    which needs no database (`/me`) opens none.
     """
     if not looks_like_token(secret):
         raise InvalidCredentials()
     digest = hash_token(secret, settings.secret_key.get_secret_value())
-    cached = TOKENS.get(digest, now_of(session))
+    clock: Clock = request.app.state.clock
+    cached = TOKENS.get(digest, clock())
     account: Account | AccountPublic
     if cached is not None:
         account = cached.account
     else:
-        account = await run_in_threadpool(_authenticate, session, secret, digest, settings)
+        account = await run_in_threadpool(_authenticate, request, secret, digest, settings)
     request.state.account = account
     return request_caller(
         request, account_id=account.id, name=account.name, role=Role(account.role), entity_id=account.entity_id
@@ -148,16 +157,15 @@ async def _check_csrf(request: Request, settings: AuthSettings, session_secret: 
         raise CsrfRefused()
 
 
-async def optional_caller(
-    request: Request, session: DbSession, settings: Annotated[AuthSettings, Depends(get_auth_settings)]
-) -> Caller:
+async def optional_caller(request: Request) -> Caller:
     """The signed-in caller, or an anonymous one when no credentials were sent."""
     secret = _presented_token(request)
     if secret is None:
         return request_caller(request)
+    settings = auth_settings(request)
     if request.method not in READ_ONLY_METHODS and cookie_session(request) is not None:
         await _check_csrf(request, settings, secret)
-    return await caller_of_token(request, session, settings, secret)
+    return await caller_of_token(request, settings, secret)
 
 
 async def current_caller(caller: Annotated[Caller, Depends(optional_caller)]) -> Caller:

@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 
 from auth.caller import Caller
 from auth.config import AuthSettings
-from auth.dependencies import SESSION_COOKIE, cookie_session, csrf_token
+from auth.dependencies import SESSION_COOKIE, auth_settings, cookie_session, csrf_token
 from auth.exceptions import InvalidCredentials
 from catalog.portal.i18n import LOCALES, choose_locale
 from catalog.portal.render import Renderer, Request
@@ -28,12 +28,6 @@ POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; form-action 'self'"
 )
-
-
-def auth_settings(http: HttpRequest) -> AuthSettings:
-    """The auth settings of the running app."""
-    settings: AuthSettings = http.app.state.settings.auth
-    return settings
 
 
 def _presession_token(settings: AuthSettings, nonce: str) -> str:

@@ -10,13 +10,12 @@ from fastapi import Request as HttpRequest
 from fastapi.responses import RedirectResponse, Response
 
 from auth import service
-from auth.dependencies import CSRF_FIELD, AnyCaller, Cursor, DbSession, cookie_session, request_caller
+from auth.dependencies import CSRF_FIELD, AnyCaller, Cursor, DbSession, auth_settings, cookie_session, request_caller
 from auth.exceptions import InvalidCredentials
 from catalog.portal.account.applications import ApplyForm, blank_form, dataset_to_apply_for, file_application
 from catalog.portal.accounts import ConsoleCursors, account_tokens, consumer_console, end_session
 from catalog.portal.dependencies import (
     PortalRoute,
-    auth_settings,
     clear_session_cookie,
     local_path,
     page_request,

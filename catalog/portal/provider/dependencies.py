@@ -13,17 +13,15 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from auth.caller import Caller
-from auth.config import AuthSettings
 from auth.dependencies import (
-    DbSession,
+    auth_settings,
     caller_of_token,
     cookie_session,
     csrf_token,
-    get_auth_settings,
     request_caller,
 )
 from auth.roles import Role
-from catalog.portal.dependencies import auth_settings, page_request, show, to_signin
+from catalog.portal.dependencies import page_request, show, to_signin
 from catalog.portal.provider.forms import FormFields
 from catalog.portal.provider.views import entity_form_defaults
 from registry.entities import visible_entity
@@ -67,15 +65,13 @@ def form_token_valid(http: HttpRequest, presented: object) -> bool:
     return hmac.compare_digest(presented.encode(), csrf_token(auth_settings(http), secret).encode())
 
 
-async def form_caller(
-    request: HttpRequest, session: DbSession, settings: Annotated[AuthSettings, Depends(get_auth_settings)]
-) -> Caller:
+async def form_caller(request: HttpRequest) -> Caller:
     """The caller signed in by the session cookie, for a multipart form: its route checks the form's CSRF field
     before it stores anything (the shared dependency reads that field from url-encoded forms only)."""
     secret = cookie_session(request)
     if secret is None:
         return request_caller(request)
-    return await caller_of_token(request, session, settings, secret)
+    return await caller_of_token(request, auth_settings(request), secret)
 
 
 FormCaller = Annotated[Caller, Depends(form_caller)]
