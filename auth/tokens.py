@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 
@@ -22,7 +21,8 @@ def token_prefix(token: str) -> str:
 
 def hash_token(token: str, secret_key: str) -> str:
     """HMAC-SHA-256 of the token under the service's secret, as hex."""
-    return hmac.new(secret_key.encode(), token.encode(), hashlib.sha256).hexdigest()
+    # hmac.digest: OpenSSL's one-shot HMAC, several times cheaper than building an hmac object; the same digest.
+    return hmac.digest(secret_key.encode(), token.encode(), "sha256").hex()
 
 
 def looks_like_token(value: str) -> bool:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,7 +209,7 @@ class RequestMiddleware:
                 candidate: str = bytes(value).decode("latin-1")
                 if _REQUEST_ID.match(candidate):
                     return candidate
-        return uuid.uuid4().hex
+        return secrets.token_hex(16)
 
     @staticmethod
     def _declared_length(scope: Scope) -> int:
