@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,7 +12,6 @@ from pathlib import Path
 from typing import Any, Protocol
 from weakref import WeakKeyDictionary
 
-import psycopg
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine, create_engine, event
@@ -286,11 +286,18 @@ def errors_in(error: BaseException) -> Iterator[BaseException]:
             pending.append(current.__cause__)
 
 
+def _psycopg() -> Any:
+    """psycopg once a PostgreSQL engine has imported it, else None: until then no error can be its own, and an
+    embedded pdr never loads it (9 MB a process)."""
+    return sys.modules.get("psycopg")
+
+
 def _driver_reason(driver: BaseException) -> str | None:
     if isinstance(driver, sqlite3.Error):
         code = getattr(driver, "sqlite_errorcode", None)
         return _SQLITE_UNAVAILABLE.get(code & 0xFF) if isinstance(code, int) else None
-    if isinstance(driver, psycopg.Error):
+    psycopg = _psycopg()
+    if psycopg is not None and isinstance(driver, psycopg.Error):
         state = driver.sqlstate
         if state is None:  # raised by the client library itself: no connection, or a connection closed under it
             return "not reachable" if isinstance(driver, psycopg.OperationalError | psycopg.InterfaceError) else None
@@ -326,7 +333,8 @@ def error_summary(error: BaseException) -> str:
     driver = error.orig if isinstance(error, sa_exc.DBAPIError) else error
     if driver is not error and driver is not None:
         summary += f" from {type(driver).__module__}.{type(driver).__qualname__}"
-    if isinstance(driver, psycopg.Error) and driver.sqlstate:
+    psycopg = _psycopg()
+    if psycopg is not None and isinstance(driver, psycopg.Error) and driver.sqlstate:
         summary += f" (SQLSTATE {driver.sqlstate})"
     elif isinstance(driver, sqlite3.Error) and getattr(driver, "sqlite_errorname", None):
         summary += f" ({driver.sqlite_errorname})"
