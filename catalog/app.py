@@ -34,7 +34,7 @@ from catalog.interop.dcat.router import router as dcat_router
 from catalog.portal.i18n import compile_catalogs
 from catalog.portal.render import Renderer
 from catalog.portal.router import router as portal_router
-from catalog.search.sources import prepare as prepare_search
+from catalog.search.startup import prepare_if_any as prepare_search
 from catalog.settings import Settings
 from catalog.web.docs import router as docs_router
 from catalog.web.edge import EdgeMiddleware

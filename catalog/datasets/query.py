@@ -13,7 +13,6 @@ from catalog.datasets.models import Dataset
 from catalog.datasets.schemas import DatasetPublic
 from catalog.datasets.views import present
 from catalog.search.query import FacetValue, SearchQuery, Viewer
-from catalog.search.service import search
 
 
 def viewer_of(caller: Caller) -> Viewer:
@@ -37,6 +36,9 @@ class SearchPage:
 
 def search_datasets(session: Session, caller: Caller, query: SearchQuery) -> SearchPage:
     """Search the catalog as the caller may see it."""
+    # Imported by the first search: the search engine brings numpy, which a worker of an empty catalog never needs.
+    from catalog.search.service import search
+
     sync_registry(session)
     query.viewer = viewer_of(caller)
     result = search(session, query)

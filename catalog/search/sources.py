@@ -36,19 +36,11 @@ from storage.statements import chunked
 log = logging.getLogger("pdr.search")
 
 
-_ANY_DOCUMENT = text("SELECT 1 FROM dataset_search LIMIT 1")
-
-
 def prepare(engine: Engine) -> None:
     """Load the segmentation dictionary, rewrite full-text entries of an older token format, and build the search
-    mirror, so that no request waits for them.
-
-    An empty catalog skips the dictionary (tens of MB in every worker): the first dataset written loads it.
-    """
+    mirror, so that no request waits for them."""
     try:
-        with session_scope(engine, write=False) as session:
-            if session.execute(_ANY_DOCUMENT).first() is not None:
-                warm_up()
+        warm_up()
         rewritten = refresh_text(engine)
         if rewritten:
             log.info("search index: %s full-text entries rewritten in token format %s", rewritten, TEXT_FORMAT)

@@ -7,6 +7,7 @@ from sqlalchemy import Engine, text
 
 from catalog.search import index as search_index
 from catalog.search import sources as search_sources
+from catalog.search import startup as search_startup
 from catalog.search.mirror import drop_mirror
 from catalog.search.tokens import SPELLING, DocumentText
 from storage.db import session_scope
@@ -51,9 +52,9 @@ def test_the_dictionary_is_loaded_at_start_up_only_for_a_catalog_with_datasets(
 ) -> None:
     loads: list[int] = []
     monkeypatch.setattr(search_sources, "warm_up", lambda: loads.append(1))
-    search_sources.prepare(engine)
+    search_startup.prepare_if_any(engine)
     assert loads == []  # an empty catalog: no worker pays for the dictionary until a dataset is written
     labelled.load(engine)
     drop_mirror(engine)
-    search_sources.prepare(engine)
+    search_startup.prepare_if_any(engine)
     assert loads == [1]
