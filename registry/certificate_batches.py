@@ -7,19 +7,11 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from auth import audit
 from auth.caller import Caller
-from registry import log, status_list
-from registry.certificate_credential import issued_event, issuer_object
+from registry import status_list
 from registry.certificate_targets import check, load_targets
-from registry.certificates import Preview, certificate_row, preview_for, terms_of, unsigned_credential
-from registry.codes import make_certificate_number
+from registry.certificates import Preview, issue_previews, preview_for
 from registry.config import RegistrySettings
-from registry.context import issuer_name_of, keyring_of
-from registry.counters import next_values
-from registry.credentials import did_key_verification_method, sign_credential
-from registry.deadlines import china_date
-from registry.keys import ISSUER, public_key_of
 from registry.models import Certificate
 from registry.schemas import CertificateRequest, CertificateSummary
 from storage.exceptions import DomainError, FieldProblem, Forbidden
@@ -62,29 +54,7 @@ def issue_batch(
         raise Forbidden("only the registry's staff issue certificates")
     # First, so that a cancellation of a subject either sees these certificates or is seen by them.
     status_list.lock(session)
-    shown = _previews(session, settings, requests)
-    today = china_date(shown[0].valid_from)
-    serials = next_values(session, f"certificate:{today.year:04d}{today.month:02d}", len(shown))
-    numbers = [make_certificate_number(today.year, today.month, settings.registry_code, n) for n in serials]
-    slots = status_list.allocate_many(session, base_url, len(shown))
-    keyring = keyring_of(session)
-    key, private_key = keyring.signer(session, ISSUER)
-    issuer = issuer_object(key.name, issuer_name_of(session))
-    method = did_key_verification_method(public_key_of(key))
-    terms = [terms_of(one, number) for one, number in zip(shown, numbers, strict=True)]
-    credentials = [
-        sign_credential(unsigned_credential(t, slot, issuer, base_url), private_key, method, t.valid_from)
-        for t, slot in zip(terms, slots, strict=True)
-    ]
-    events = [issued_event(credential) for credential in credentials]
-    indexes = log.append(session, keyring, events)
-    rows = [
-        certificate_row(t, credential, event, key.id, slot, index, caller)
-        for t, credential, event, slot, index in zip(terms, credentials, events, slots, indexes, strict=True)
-    ]
-    session.add_all(rows)
-    for row in rows:
-        audit.record(session, caller, "certificate.issue", f"certificate:{row.number}")
+    rows = issue_previews(session, caller, settings, base_url, _previews(session, settings, requests))
     session.commit()
     return rows
 

@@ -1,17 +1,20 @@
 """What a certificate request names, and whether it may have a certificate: a registered resource or product whose
 latest completed registration it is, no cancellation under way, not core data, held by a verified entity.
 
-The rows a check needs are loaded one request at a time, or for a whole batch in a handful of queries; the same
-check then judges each request, so a batch refuses exactly what single issues refuse.
+The rows a check needs are loaded the same way for one request and for a whole batch: the registrations named, then
+each subject with its latest completed registration, its holder and any open cancellation in one query per kind of
+subject. The same check then judges each request, so a batch refuses exactly what single issues refuse.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import Row, Select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from registry.enums import (
     FINAL_STATES,
@@ -96,23 +99,40 @@ def check(data: CertificateRequest, rows: _Rows) -> Target:
     return Target(rows.latest, subject, subject_type, holder)
 
 
-def _latest_statement(subject_ids: Sequence[str]) -> SelectOfScalar[Registration]:
-    return (
-        select(Registration)
+def _subjects_statement(model: type[Subject], subject_ids: Sequence[str]) -> Select[*tuple[Any, ...]]:
+    """Subjects by id, each with its latest completed registration (not a cancellation), its holder and the id of an
+    open cancellation of it: everything a check reads, in one query."""
+    newest = aliased(Registration)
+    latest_id = (
+        select(newest.id)
         .where(
-            col(Registration.subject_id).in_(subject_ids),
-            Registration.state == RegistrationState.registered,
-            Registration.type != RegistrationType.cancellation,
+            newest.subject_id == model.id,
+            newest.state == RegistrationState.registered,
+            newest.type != RegistrationType.cancellation,
         )
-        .order_by(col(Registration.registered_at).desc(), col(Registration.id).desc())
+        .order_by(col(newest.registered_at).desc(), col(newest.id).desc())
+        .limit(1)
+        .correlate(model)
+        .scalar_subquery()
     )
-
-
-def _cancellations_statement(subject_ids: Sequence[str]) -> Select[str, str]:
-    return select(Registration.subject_id, Registration.id).where(
-        col(Registration.subject_id).in_(subject_ids),
-        Registration.type == RegistrationType.cancellation,
-        col(Registration.state).not_in([s.value for s in FINAL_STATES]),
+    cancelling = aliased(Registration)
+    open_cancellation = (
+        select(cancelling.id)
+        .where(
+            cancelling.subject_id == model.id,
+            cancelling.type == RegistrationType.cancellation,
+            col(cancelling.state).not_in([s.value for s in FINAL_STATES]),
+        )
+        .limit(1)
+        .correlate(model)
+        .scalar_subquery()
+    )
+    return (
+        select(model, Registration, Entity, open_cancellation)
+        .select_from(model)
+        .outerjoin(Registration, col(Registration.id) == latest_id)
+        .outerjoin(Entity, col(Entity.id) == model.entity_id)
+        .where(col(model.id).in_(subject_ids))
     )
 
 
@@ -139,33 +159,15 @@ def load_targets(session: Session, requests: Sequence[CertificateRequest]) -> li
 
 def _fill(session: Session, wanted: list[_Rows]) -> None:
     """Load the subjects, latest registrations, open cancellations and holders of many requests at once."""
-    ids = {kind: [r.subject_id for r in wanted if r.subject_type == kind] for kind in SubjectType}
-    subjects: dict[str, Subject] = {}
-    if ids[SubjectType.resource]:
-        resources = select(DataResource).where(col(DataResource.id).in_(ids[SubjectType.resource]))
-        subjects.update((row.id, row) for row in session.exec(resources))
-    if ids[SubjectType.product]:
-        products = select(DataProduct).where(col(DataProduct.id).in_(ids[SubjectType.product]))
-        subjects.update((row.id, row) for row in session.exec(products))
-    subject_ids = list(subjects)
-    latest: dict[str, Registration] = {}
-    cancellations: dict[str, str] = {}
-    if subject_ids:
-        for registration in session.exec(_latest_statement(subject_ids)):
-            latest.setdefault(registration.subject_id, registration)
-        cancellations = {subject_id: rid for subject_id, rid in session.exec(_cancellations_statement(subject_ids))}
-    entity_ids = list({s.entity_id for s in subjects.values()})
-    holders: dict[str, Entity] = {}
-    if entity_ids:
-        holders = {e.id: e for e in session.exec(select(Entity).where(col(Entity.id).in_(entity_ids)))}
+    found: dict[tuple[SubjectType | None, str | None], Row[*tuple[Any, ...]]] = {}
+    for subject_type, model in ((SubjectType.resource, DataResource), (SubjectType.product, DataProduct)):
+        ids = list(dict.fromkeys(r.subject_id for r in wanted if r.subject_type == subject_type and r.subject_id))
+        if ids:
+            found.update(((subject_type, row[0].id), row) for row in session.execute(_subjects_statement(model, ids)))
     for rows in wanted:
-        subject = subjects.get(rows.subject_id or "")
-        if subject is None or (rows.subject_type == SubjectType.resource) != isinstance(subject, DataResource):
-            continue
-        rows.subject = subject
-        rows.latest = latest.get(subject.id)
-        rows.open_cancellation = cancellations.get(subject.id)
-        rows.holder = holders.get(subject.entity_id)
+        row = found.get((rows.subject_type, rows.subject_id))
+        if row is not None:
+            rows.subject, rows.latest, rows.holder, rows.open_cancellation = row
 
 
 def target(session: Session, data: CertificateRequest) -> Target:

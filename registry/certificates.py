@@ -34,6 +34,7 @@ from registry.certificate_credential import (
     context_url,
     holder_and_subject,
     issued_event,
+    issuer_object,
     rfc3339,
     status_of,
 )
@@ -41,13 +42,14 @@ from registry.certificate_targets import Target, target
 from registry.codes import make_certificate_number, parse_certificate_number
 from registry.config import IssuerName, RegistrySettings
 from registry.context import issuer_name_of, keyring_of
-from registry.counters import next_value
+from registry.counters import next_ranges
+from registry.credentials import did_key_verification_method, sign_credential
 from registry.deadlines import china_date, china_midnight_utc
 from registry.enums import (
     EntityKind,
     SubjectType,
 )
-from registry.issuing import sign_as_issuer
+from registry.keys import ISSUER, LOG, public_key_of
 from registry.models import Certificate, Registration
 from registry.schemas import CertificateRequest, CertificateSummary
 from registry.status_list import Allocation
@@ -171,13 +173,6 @@ class Terms:
     valid_until: datetime
 
 
-def _terms(session: Session, caller: Caller, settings: RegistrySettings, data: CertificateRequest) -> Terms:
-    shown = preview(session, caller, settings, data)
-    today = china_date(shown.valid_from)
-    serial = next_value(session, f"certificate:{today.year:04d}{today.month:02d}")
-    return terms_of(shown, make_certificate_number(today.year, today.month, settings.registry_code, serial))
-
-
 def terms_of(shown: Preview, number: str) -> Terms:
     """A preview's terms under the number the certificate is issued with."""
     return Terms(shown.target, number, shown.rights, shown.scope, shown.valid_from, shown.valid_until)
@@ -206,18 +201,43 @@ def issue(
         raise Forbidden("only the registry's staff issue certificates")
     # First, so that a cancellation of the subject either sees this certificate or is seen by it.
     status_list.lock(session)
-    terms = _terms(session, caller, settings, data)
-    slot = status_list.allocate(session, base_url)
-    key_id, credential = sign_as_issuer(
-        session, lambda issuer: unsigned_credential(terms, slot, issuer, base_url), terms.valid_from
-    )
-    event = issued_event(credential)
-    log_index = log.append(session, keyring_of(session), [event])[0]
-    certificate = certificate_row(terms, credential, event, key_id, slot, log_index, caller)
-    session.add(certificate)
-    audit.record(session, caller, "certificate.issue", f"certificate:{terms.number}")
+    [certificate] = issue_previews(session, caller, settings, base_url, [preview(session, caller, settings, data)])
     session.commit()
     return certificate
+
+
+def issue_previews(
+    session: Session, caller: Caller, settings: RegistrySettings, base_url: str, shown: list[Preview]
+) -> list[Certificate]:
+    """Number, place, sign, log and record the certificates of checked previews, in the order given, in the caller's
+    transaction and under the status list's lock; single and batch issues alike."""
+    today = china_date(shown[0].valid_from)
+    serials, bits = f"certificate:{today.year:04d}{today.month:02d}", status_list.counter_name()
+    # One statement takes both ranges: the serial numbers and the status-list bits.
+    taken = next_ranges(session, [serials, bits], len(shown))
+    numbers = [make_certificate_number(today.year, today.month, settings.registry_code, n) for n in taken[serials]]
+    slots = status_list.allocations(session, base_url, taken[bits])
+    keyring = keyring_of(session)
+    # Both keys in one query: the issuer's signs the credentials, the log's the checkpoint.
+    signers = keyring.signers(session, [ISSUER, LOG])
+    key, private_key = signers[ISSUER]
+    issuer = issuer_object(key.name, issuer_name_of(session))
+    method = did_key_verification_method(public_key_of(key))
+    terms = [terms_of(one, number) for one, number in zip(shown, numbers, strict=True)]
+    credentials = [
+        sign_credential(unsigned_credential(t, slot, issuer, base_url), private_key, method, t.valid_from)
+        for t, slot in zip(terms, slots, strict=True)
+    ]
+    logged = [issued_event(credential) for credential in credentials]
+    indexes = log.append(session, keyring, logged, signers[LOG])
+    rows = [
+        certificate_row(t, credential, event, key.id, slot, index, caller)
+        for t, credential, event, slot, index in zip(terms, credentials, logged, slots, indexes, strict=True)
+    ]
+    session.add_all(rows)
+    for row in rows:
+        audit.record(session, caller, "certificate.issue", f"certificate:{row.number}")
+    return rows
 
 
 def certificate_row(

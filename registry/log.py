@@ -9,6 +9,7 @@ checked to be consistent with the previous one. Everything commits with the regi
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,9 +17,10 @@ from typing import Any
 
 import rfc8785
 from sqlalchemy import TextClause, func, insert, text
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
-from registry.keys import LOG, KeyRing
+from registry.keys import LOG, KeyRing, Signer
 from registry.merkle import (
     EMPTY_ROOT,
     Node,
@@ -50,6 +52,8 @@ ENVELOPE_VERSION = 1
 MAX_ENTRY_BYTES = MAX_ENTRY_SIZE  # entry bundles prefix each entry with a 16-bit length
 # Any fixed 64-bit number names the log's advisory lock; this one spells "pdrlog".
 _ADVISORY_LOCK_KEY = 0x7064726C6F67
+# Where a session notes the transaction (or savepoint) that took the lock, so that later calls in it skip the statement.
+_LOCK_TAKEN_IN = "log_lock_taken_in"
 
 
 class LogInconsistent(Conflict):
@@ -150,8 +154,29 @@ class _DbNodes:
 
 def lock(session: Session) -> None:
     """Take the log-wide append lock for the rest of the transaction (PostgreSQL; SQLite writers hold it already)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+    if session.get_bind().dialect.name != "postgresql" or _holds_lock(session):
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+    session.info[_LOCK_TAKEN_IN] = weakref.ref(_innermost_transaction(session))
+
+
+def _innermost_transaction(session: Session) -> SessionTransaction:
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    assert transaction is not None, "a statement has just run, so a transaction is in progress"
+    return transaction
+
+
+def _holds_lock(session: Session) -> bool:
+    """Whether this transaction took the lock already: in itself or in a savepoint of it still open. A savepoint
+    rolled back released the lock, and a transaction ended released it too; neither counts."""
+    taken = session.info.get(_LOCK_TAKEN_IN)
+    taker = taken() if taken is not None else None
+    if taker is None or not taker.is_active or not session.in_transaction():
+        return False
+    transaction: SessionTransaction | None = _innermost_transaction(session)
+    while transaction is not None and transaction is not taker:
+        transaction = transaction.parent
+    return transaction is taker
 
 
 def _size(session: Session) -> int:
@@ -163,21 +188,48 @@ def latest_checkpoint(session: Session) -> LogCheckpoint | None:
     return session.exec(select(LogCheckpoint).order_by(col(LogCheckpoint.tree_size).desc()).limit(1)).first()
 
 
-def append(session: Session, keyring: KeyRing, events: Sequence[Event]) -> list[int]:
-    """Append events as leaves and sign one checkpoint for the batch; returns their indexes."""
+def _size_and_last(session: Session) -> tuple[int, LogCheckpoint | None]:
+    """The number of entries and the newest checkpoint, read together."""
+    size = select(func.coalesce(func.max(LogEntry.idx) + 1, 0)).scalar_subquery()
+    found = session.exec(select(LogCheckpoint, size).order_by(col(LogCheckpoint.tree_size).desc()).limit(1)).first()
+    if found is None:
+        return _size(session), None  # no checkpoint yet, so no row to carry the size
+    last, entries = found
+    return int(entries), last
+
+
+def _frontier(size: int) -> list[Node]:
+    """The complete subtrees a tree of `size` leaves splits into, largest first. Leaves appended to the tree are
+    hashed in with some of these as left siblings, or with subtrees the append makes itself."""
+    return [(level, (size >> level) - 1) for level in reversed(range(size.bit_length())) if size >> level & 1]
+
+
+def _stored_nodes_read(start: int, size: int, last: LogCheckpoint | None) -> list[Node]:
+    """The stored subtrees an append growing the log from `start` to `size` leaves reads, to be asked for in one
+    query: left siblings, the new root's parts and the consistency proof's; those the append creates end past `start`
+    and are left out."""
+    nodes = [*_frontier(start), *nodes_for_root(size)]
+    if last is not None and last.tree_size < size:
+        nodes += nodes_for_consistency_proof(last.tree_size, size)
+    return list({(level, index): None for level, index in nodes if (index + 1) << level <= start})
+
+
+def append(session: Session, keyring: KeyRing, events: Sequence[Event], signer: Signer | None = None) -> list[int]:
+    """Append events as leaves and sign one checkpoint for the batch; returns their indexes. `signer` is the log key
+    when the caller has read it already."""
     if not events:
         return []
-    key, private_key = keyring.signer(session, LOG)
+    key, private_key = signer or keyring.signer(session, LOG)
     lock(session)
-    start = _size(session)
+    start, last = _size_and_last(session)
     datas = [envelope_bytes(event) for event in events]
     hashes = [leaf_hash(data) for data in datas]
-    reader = _DbNodes(session)
+    size = start + len(events)
+    reader = _DbNodes(session).prefetch(_stored_nodes_read(start, size, last))
     new_nodes = append_leaf_hashes(start, hashes, reader)
     reader.pending.update({(node.level, node.index): node.hash for node in new_nodes})
-    size = start + len(events)
-    root = root_hash(size, reader.prefetch(nodes_for_root(size)))
-    _check_extends_last(session, reader, size, root)
+    root = root_hash(size, reader)
+    _check_extends(last, reader, size, root)
     note = sign_checkpoint(key.name, size, root, private_key)
     # Plain multi-row inserts rather than ORM objects: a batch writes a thousand rows, and flushing objects cost more
     # than everything else an append does. A concurrent writer of the same size fails here on the primary key.
@@ -192,13 +244,12 @@ def append(session: Session, keyring: KeyRing, events: Sequence[Event]) -> list[
     return list(range(start, size))
 
 
-def _check_extends_last(session: Session, reader: _DbNodes, size: int, root: bytes) -> None:
-    last = latest_checkpoint(session)
+def _check_extends(last: LogCheckpoint | None, reader: _DbNodes, size: int, root: bytes) -> None:
     if last is None:
         return
     if last.tree_size >= size:
         raise LogInconsistent(f"the log already has a checkpoint of size {last.tree_size}, not below {size}")
-    proof = consistency_proof(last.tree_size, size, reader.prefetch(nodes_for_consistency_proof(last.tree_size, size)))
+    proof = consistency_proof(last.tree_size, size, reader)
     if not verify_consistency(last.tree_size, size, last.root_hash, root, proof):
         raise LogInconsistent(f"the tree of size {size} does not extend the checkpoint of size {last.tree_size}")
 

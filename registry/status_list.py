@@ -102,10 +102,21 @@ def allocate(session: Session, base_url: str, list_name: str = CERTIFICATES) -> 
     return allocate_many(session, base_url, 1, list_name)[0]
 
 
+def counter_name(list_name: str = CERTIFICATES) -> str:
+    """The counter a list's bits are taken from (one more than the index of the last bit taken)."""
+    return f"status-list:{list_name}"
+
+
 def allocate_many(session: Session, base_url: str, count: int, list_name: str = CERTIFICATES) -> list[Allocation]:
     """Take the next `count` bits of the list at once, publishing a longer list when they run past its end."""
+    return allocations(session, base_url, next_values(session, counter_name(list_name), count), list_name)
+
+
+def allocations(session: Session, base_url: str, taken: range, list_name: str = CERTIFICATES) -> list[Allocation]:
+    """The bits of values the caller took from the list's counter, publishing a longer list when they run past its
+    end."""
     # Sequential bits: certificates are public records, so random placement would hide nothing.
-    indexes = [value - 1 for value in next_values(session, f"status-list:{list_name}", count)]
+    indexes = [value - 1 for value in taken]
     latest = latest_version(session, list_name)
     if latest is None or latest.length <= indexes[-1]:
         # The list must cover the bits before a verifier is pointed at them.

@@ -1,0 +1,100 @@
+"""What issuing a certificate costs the database: a fixed number of statements, whatever the engine, and the log's
+lock taken once per transaction (again only where a savepoint that took it was rolled back, which released it)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event, text
+
+from auth.caller import Caller
+from auth.roles import Role
+from catalog.settings import Settings
+from registry import certificates, log
+from registry.certificate_batches import issue_batch
+from registry.context import bind
+from registry.schemas import CertificateRequest
+from storage.db import session_scope
+from tests.support.certificates import registered_resource
+from tests.support.data import FakeClock
+from tests.support.registry import Provider
+
+STAFF = Caller(account_id=None, name="operator", role=Role.operator)
+SCOPE = "在广州市范围内用于交通规划研究"
+# BEGIN IMMEDIATE on SQLite, the log's advisory lock on PostgreSQL; then the target with its registration, holder
+# and any open cancellation (1), both counters (1), the status list (1), both signing keys (1), the log's size with
+# its checkpoint (1) and the hashes the append reads (1); then the log entry, its nodes, the checkpoint, the audit
+# event and the certificate (5).
+STATEMENTS_PER_ISSUE = 12
+
+
+@contextmanager
+def _statements(engine: Engine) -> Iterator[list[str]]:
+    """The statements the engine runs inside the block."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _issue(engine: Engine, settings: Settings, clock: FakeClock, resource: dict[str, Any], *, batch: bool) -> None:
+    """Issue one certificate on the resource, alone or as a batch of one, in a session of its own."""
+    request = CertificateRequest(resource_id=resource["id"], rights=["holding"], scope=SCOPE)
+    with session_scope(engine) as session:
+        bound = bind(session, clock.now, settings.keyring())
+        if batch:
+            issue_batch(bound, STAFF, settings.registry, settings.base_url, [request])
+        else:
+            certificates.issue(bound, STAFF, settings.registry, settings.base_url, request)
+
+
+def test_a_single_issue_runs_a_fixed_number_of_statements(
+    client: TestClient, clock: FakeClock, provider: Provider, operator: str, engine: Engine, settings: Settings
+) -> None:
+    resources = [registered_resource(client, clock, provider, operator, name=f"计数资源{i}") for i in range(3)]
+    # The first certificate publishes the status list, which later ones find in place.
+    _issue(engine, settings, clock, resources[0], batch=False)
+    with _statements(engine) as single:
+        _issue(engine, settings, clock, resources[1], batch=False)
+    assert len(single) == STATEMENTS_PER_ISSUE, "\n".join(single)
+    with _statements(engine) as batch_of_one:
+        _issue(engine, settings, clock, resources[2], batch=True)
+    assert len(batch_of_one) == STATEMENTS_PER_ISSUE, "\n".join(batch_of_one)
+
+
+_ADVISORY_LOCKS = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("PDR_TEST_DATABASE_URL"), reason="needs PostgreSQL (PDR_TEST_DATABASE_URL)")
+def test_the_log_lock_is_taken_once_per_transaction_and_again_after_a_savepoint_rolled_it_back(engine: Engine) -> None:
+    with session_scope(engine) as session, _statements(engine) as seen:
+
+        def locks_taken() -> int:
+            return sum("pg_advisory_xact_lock" in statement for statement in seen)
+
+        log.lock(session)
+        log.lock(session)
+        with session.begin_nested():
+            log.lock(session)  # the transaction around the savepoint holds it
+        assert locks_taken() == 1
+        session.rollback()
+        assert session.execute(_ADVISORY_LOCKS).scalar_one() == 0
+        savepoint = session.begin_nested()
+        log.lock(session)
+        savepoint.rollback()  # which releases the lock taken under it
+        assert session.execute(_ADVISORY_LOCKS).scalar_one() == 0
+        log.lock(session)
+        assert locks_taken() == 3
+        assert session.execute(_ADVISORY_LOCKS).scalar_one() == 1
