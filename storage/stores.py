@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from storage.filestore import FileObjectStore, parse_file_url
 from storage.objects import ObjectStore
-from storage.s3store import S3ObjectStore
 
 
 def open_object_store(
@@ -16,6 +15,9 @@ def open_object_store(
     if scheme == "file":
         return FileObjectStore(parse_file_url(url))
     if scheme == "s3":
+        # Imported here: the S3 client (minio, urllib3) costs a process of a file store 7 MB and a quarter second.
+        from storage.s3store import S3ObjectStore
+
         return S3ObjectStore.from_url(url, access_key=access_key, secret_key=secret_key, region=region)
     raise ValueError(
         "unsupported object store URL: allowed schemes are file (file:///absolute/path) and "
