@@ -4,16 +4,12 @@ the search engine."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from tests.support.imports import modules_after
 
 LAZY = ("numpy", "psycopg", "minio", "catalog.search.service", "catalog.search.mirror")
 
 
 def test_importing_the_app_loads_no_driver_client_or_search_engine_it_may_not_need() -> None:
-    probe = "import sys, catalog.app; print(' '.join(sorted(sys.modules)))"
-    loaded = set(
-        subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
-    )
+    loaded = modules_after("import catalog.app")
     assert "catalog.app" in loaded
     assert [name for name in LAZY if name in loaded] == []
