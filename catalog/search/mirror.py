@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from weakref import WeakKeyDictionary
 
@@ -103,6 +104,14 @@ def item_matches(tokens: tuple[str, ...], prefix: bool, field: Sequence[str]) ->
     return any(token == first and list(field[i : i + width]) == wanted for i, token in enumerate(field))
 
 
+@dataclass(frozen=True)
+class Footprint:
+    """How many datasets a mirror holds, and in how many bytes (the code tables' small dictionaries aside)."""
+
+    datasets: int
+    bytes: int
+
+
 class Mirror:
     """The arrays of one database's search rows, indexed by document number, and the word sets asked so far."""
 
@@ -160,6 +169,14 @@ class Mirror:
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.columns[name]
+
+    def footprint(self) -> Footprint:
+        """The datasets mirrored and the bytes the mirror holds for them: its columns, tags and kept word sets."""
+        arrays = [*self.columns.values(), self.tag_codes]
+        if self.tag_docs is not None:
+            arrays.append(self.tag_docs)
+        held = sum(array.nbytes for array in arrays) + self.word_bytes
+        return Footprint(datasets=int(np.count_nonzero(self.columns["present"])), bytes=held)
 
     def _apply(self, rows: Sequence[Sequence[Any]]) -> np.ndarray:
         """Write search rows into the columns; returns their document numbers."""
@@ -301,6 +318,15 @@ def mirror_of(connection: Connection, factory: Callable[[], Mirror]) -> Mirror:
         with _CREATING:
             mirror = _MIRRORS.setdefault(pool, factory())
     return mirror
+
+
+def footprint_of(engine: Engine) -> Footprint | None:
+    """What the engine's mirror in this process holds, or None when no search has built one."""
+    mirror = _MIRRORS.get(engine.pool)
+    if mirror is None:
+        return None
+    with mirror.lock:
+        return mirror.footprint()
 
 
 def drop_mirror(engine: Engine) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -66,6 +66,19 @@ class Metrics:
             registry=self.registry,
         )
         self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        # Every worker mirrors the same catalog: with several, the largest live mirror stands for them.
+        self.mirror_datasets = Gauge(
+            "pdr_search_mirror_datasets",
+            "Datasets in the search mirror of the worker that answers (the largest live one, with several workers).",
+            registry=self.registry,
+            multiprocess_mode="livemax",
+        )
+        self.mirror_bytes = Gauge(
+            "pdr_search_mirror_bytes",
+            "Bytes the search mirror holds: its columns, tags and kept word sets (the largest live one).",
+            registry=self.registry,
+            multiprocess_mode="livemax",
+        )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one request and its duration."""
@@ -79,6 +92,11 @@ class Metrics:
             )
         series[0].inc()
         series[1].observe(seconds)
+
+    def mirror(self, datasets: int, held: int) -> None:
+        """Report this process's search mirror: its datasets and the bytes it holds."""
+        self.mirror_datasets.set(datasets)
+        self.mirror_bytes.set(held)
 
     def render(self) -> bytes:
         """The registry in Prometheus text format: with worker processes, the sum over all of them."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from fastapi import APIRouter, Request, Response
 
 from catalog.web.health import readiness
@@ -40,5 +42,14 @@ def readyz(request: Request) -> dict[str, object] | Response:
 
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
-    """Prometheus text exposition."""
-    return Response(request.app.state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+    """Prometheus text exposition, with this worker's search mirror as it stands now."""
+    state = request.app.state
+    datasets = held = 0
+    # Looked up only once a search has loaded the engine: a worker that never searched holds no mirror (nor numpy).
+    if "catalog.search.mirror" in sys.modules:
+        from catalog.search.mirror import footprint_of
+
+        if (footprint := footprint_of(state.engine)) is not None:
+            datasets, held = footprint.datasets, footprint.bytes
+    state.metrics.mirror(datasets, held)
+    return Response(state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

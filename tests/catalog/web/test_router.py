@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from catalog.settings import Settings
+from tests.support.catalog import published
+from tests.support.registry import Provider
 
 
 def test_healthz(client: TestClient) -> None:
@@ -35,3 +37,19 @@ def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
     assert 'pdr_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
     assert 'route="/api/v1/tokens/{token_id}"' in text
     assert "pdr_http_request_duration_seconds_bucket" in text
+
+
+def _gauge(text: str, name: str) -> float:
+    """A gauge's value in a Prometheus text exposition."""
+    return float(next(line.split()[-1] for line in text.splitlines() if line.startswith(name + " ")))
+
+
+def test_metrics_report_the_search_mirror_once_a_search_built_it(client: TestClient, provider: Provider) -> None:
+    for title in ("公交站点", "充电桩分布"):
+        published(client, provider, title=title)
+    before = client.get("/metrics").text
+    assert _gauge(before, "pdr_search_mirror_datasets") == 0  # no search yet: no mirror
+    assert client.get("/api/v1/datasets", params={"q": "公交"}).status_code == 200
+    after = client.get("/metrics").text
+    assert _gauge(after, "pdr_search_mirror_datasets") == 2
+    assert _gauge(after, "pdr_search_mirror_bytes") > 0
