@@ -34,6 +34,7 @@ from catalog.interop.dcat.router import router as dcat_router
 from catalog.portal.i18n import compile_catalogs
 from catalog.portal.render import Renderer
 from catalog.portal.router import router as portal_router
+from catalog.search.startup import mirror_footprint
 from catalog.search.startup import prepare_if_any as prepare_search
 from catalog.settings import Settings
 from catalog.web.docs import router as docs_router
@@ -154,6 +155,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clock = utcnow
     app.state.open_session = partial(_open_session, app)
     app.state.metrics = Metrics()
+    # /metrics reports this worker's search mirror (datasets, bytes) through it.
+    app.state.mirror_footprint = mirror_footprint
     app.state.drain = Drain(settings.shutdown_drain_seconds)
     # Uploads in progress in this process, bounded in total and per account (catalog/files/limits.py).
     app.state.upload_slots = UploadSlots()

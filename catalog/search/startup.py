@@ -5,6 +5,7 @@ numpy and the mirror: the first dataset written or the first search brings them.
 from __future__ import annotations
 
 import logging
+import sys
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -29,3 +30,14 @@ def prepare_if_any(engine: Engine) -> None:
     from catalog.search.sources import prepare
 
     prepare(engine)
+
+
+def mirror_footprint(engine: Engine) -> tuple[int, int]:
+    """The datasets and bytes of this process's search mirror of the engine; zeros until a search has built one.
+    Asking loads nothing: a worker that never searched never imports the search engine."""
+    if "catalog.search.mirror" not in sys.modules:
+        return 0, 0
+    from catalog.search.mirror import footprint_of
+
+    found = footprint_of(engine)
+    return (found.datasets, found.bytes) if found is not None else (0, 0)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from fastapi import APIRouter, Request, Response
 
 from catalog.web.health import readiness
@@ -44,12 +42,6 @@ def readyz(request: Request) -> dict[str, object] | Response:
 def metrics(request: Request) -> Response:
     """Prometheus text exposition, with this worker's search mirror as it stands now."""
     state = request.app.state
-    datasets = held = 0
-    # Looked up only once a search has loaded the engine: a worker that never searched holds no mirror (nor numpy).
-    if "catalog.search.mirror" in sys.modules:
-        from catalog.search.mirror import footprint_of
-
-        if (footprint := footprint_of(state.engine)) is not None:
-            datasets, held = footprint.datasets, footprint.bytes
-    state.metrics.mirror(datasets, held)
+    # Set by the composition root: the web layer does not reach into search.
+    state.metrics.mirror(*state.mirror_footprint(state.engine))
     return Response(state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
