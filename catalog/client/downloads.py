@@ -175,8 +175,9 @@ class _Writer:
             self.hasher.update([piece])
             offset += len(piece)
 
-    def write(self, segment: Segment, offset: int, pieces: list[bytes]) -> None:
-        """Write the pieces at `offset` of the range, one after another, and move the range on."""
+    def write(self, segment: Segment, pieces: list[bytes]) -> None:
+        """Write the pieces where the range stands, one after another, and move it on."""
+        offset = segment.next
         try:
             length = _write_at(self.fd, pieces, offset)
         except OSError as error:
@@ -259,19 +260,20 @@ def _stream_segment(client: PdrClient, path: str, segment: Segment, writer: _Wri
 
 def _receive(response: httpx.Response, segment: Segment, writer: _Writer) -> None:
     """Pass the answer's bytes to the writer as they come, about a CHUNK at a time, none past the range's end."""
-    received, pieces, held = segment.next, [], 0
+    pieces: list[bytes] = []
+    held = 0
     # Pieces are passed on as they came: gathering them into one buffer would copy every byte once more.
     for chunk in response.iter_bytes():
-        piece = chunk[: segment.end + 1 - received - held]
+        piece = chunk[: segment.end + 1 - segment.next - held]
         pieces.append(piece)
         held += len(piece)
-        if held >= CHUNK or len(pieces) == MAX_PIECES or received + held > segment.end:
-            writer.write(segment, received, pieces)
-            received, pieces, held = received + held, [], 0
-            if received > segment.end:
+        if held >= CHUNK or len(pieces) == MAX_PIECES or segment.next + held > segment.end:
+            writer.write(segment, pieces)  # moves segment.next past these pieces
+            pieces, held = [], 0
+            if segment.done:
                 return
     if pieces:
-        writer.write(segment, received, pieces)
+        writer.write(segment, pieces)
 
 
 def _range_start(content_range: str | None, status: int) -> int:
