@@ -68,15 +68,12 @@ def _new_key(purpose: str, name_for: str | None, passphrase: str | None, created
 
 def active_key(session: Session, purpose: str) -> SigningKey | None:
     """The key that signs now for a purpose."""
-    return session.exec(
-        select(SigningKey)
-        .where(SigningKey.purpose == purpose, col(SigningKey.retired_at).is_(None))
-        .order_by(col(SigningKey.created_at).desc())
-    ).first()
+    return active_keys(session, [purpose]).get(purpose)
 
 
 def active_keys(session: Session, purposes: Sequence[str]) -> dict[str, SigningKey]:
-    """The keys that sign now for several purposes, in one query; a purpose without one is left out."""
+    """The keys that sign now for several purposes (each the newest not retired), in one query; a purpose without
+    one is left out."""
     found: dict[str, SigningKey] = {}
     rows = session.exec(
         select(SigningKey)
@@ -84,7 +81,7 @@ def active_keys(session: Session, purposes: Sequence[str]) -> dict[str, SigningK
         .order_by(col(SigningKey.created_at).desc())
     )
     for key in rows:
-        found.setdefault(key.purpose, key)  # the newest, as active_key picks it
+        found.setdefault(key.purpose, key)
     return found
 
 
