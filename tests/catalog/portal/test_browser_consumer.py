@@ -15,6 +15,7 @@ from tests.support.data import bearer
 from tests.support.exchange import World
 from tests.support.live import serving
 from tests.support.signing_in import PASSWORD, give_password
+from tests.support.waiting import settled
 
 
 def _sign_in(page: Any, base_url: str, target: str) -> None:
@@ -67,8 +68,13 @@ def test_a_consumer_applies_is_approved_and_downloads(
             page.locator("table.files a.button").first.click()
         saved = tmp_path / "got"
         started.value.save_as(saved)
-        page.goto(f"{base_url}/console/consumer")
-        assert page.locator(".downloads-count").inner_text() == "1 次下载"
+
+        def downloads_shown() -> str:
+            page.goto(f"{base_url}/console/consumer")
+            return page.locator(".downloads-count").inner_text()
+
+        # The record is written once the last byte has gone, which the browser may have saved before it commits.
+        assert settled(downloads_shown, "1 次下载") == "1 次下载"
         assert page.locator("table.grants td.left").all_inner_texts() == ["1 / 2"]
         page.close()
     assert hashlib.sha256(saved.read_bytes()).hexdigest() == shown_digest
