@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session
 
@@ -333,6 +332,9 @@ def _check_revocation(credential: dict[str, Any], trust: Trust, status: dict[str
 
 def _download(url: str, unknown: str) -> bytes:
     """The body of a 200 answer, read no further than the largest list; StatusListUnavailable otherwise."""
+    # Imported here: the service verifies bundles it was handed without fetching, and httpx brings its command line.
+    import httpx
+
     body = bytearray()
     try:
         with (

@@ -13,14 +13,12 @@ import threading
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from catalog.dataspace.models import Transfer
 from catalog.dataspace.transfer import TransferAction
 from catalog.dataspace.transfer_protocol import step_message
 
 log = logging.getLogger("pdr.dataspace.callbacks")
-CALLBACK_TIMEOUT = httpx.Timeout(5.0)
+CALLBACK_TIMEOUT_SECONDS = 5.0
 
 
 def start_url(callback_address: str, consumer_pid: str) -> str:
@@ -70,10 +68,14 @@ class _Sender:
                 self._thread.start()
 
     def _run(self) -> None:
+        # Imported by the sending thread: a worker that never sends a callback does not hold httpx, whose command
+        # line (rich, click, Pygments) comes with it where those are installed.
+        import httpx
+
         while True:
             url, message = self._queue.get()
             try:
-                answer = httpx.post(url, json=message, timeout=CALLBACK_TIMEOUT)
+                answer = httpx.post(url, json=message, timeout=CALLBACK_TIMEOUT_SECONDS)
             except httpx.HTTPError as error:
                 log.warning("a %s could not reach its callback: %s", message.get("@type"), type(error).__name__)
                 continue

@@ -7,10 +7,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-import httpx
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
@@ -27,6 +26,9 @@ from storage.db import SessionFactory
 from storage.exceptions import BadGateway, GatewayTimeout, PayloadTooLarge
 from storage.pages import Page
 from storage.pagination import DEFAULT_LIMIT
+
+if TYPE_CHECKING:
+    import httpx
 
 router = APIRouter(prefix="/api/v1", tags=["exchange"])
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -96,6 +98,9 @@ async def _forward(
     request: Request, ticket: CallTicket, body: bytes, settings: CatalogSettings, open_session: SessionFactory
 ) -> tuple[httpx.Response, httpx.AsyncClient, float]:
     """Send the call to the provider; its answer's head (the body still to come), the client, and when it began."""
+    # Imported at the first call: httpx brings its command line (rich, click, Pygments) where those are installed.
+    import httpx
+
     client = httpx.AsyncClient(timeout=httpx.Timeout(settings.service_timeout_seconds, connect=5.0))
     began = time.monotonic()
     outgoing = client.build_request(

@@ -69,7 +69,8 @@ def serve(host: str, port: int, workers: int) -> None:
     with common.engine(settings) as engine:
         if _is_embedded_default(settings):
             # One process on one machine: the README's single command prepares its own database.
-            migrate.upgrade(engine)
+            if not migrate.is_current(engine):  # Alembic is imported only when there is something to migrate
+                migrate.upgrade(engine)
             with session_scope(engine) as session:
                 keys.init_keys(session, settings.log_origin, settings.passphrase)
         problem = _serving_problem(engine, settings)

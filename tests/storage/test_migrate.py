@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 from catalog.tables import metadata
@@ -38,3 +41,11 @@ def test_downgrade_to_base_and_up_again(database_url: str) -> None:
     migrate.upgrade(engine)
     assert migrate.is_current(engine)
     engine.dispose()
+
+
+def test_the_newest_file_is_the_head_alembic_reads() -> None:
+    history = ScriptDirectory.from_config(migrate.alembic_config())
+    assert migrate.head_revision() == history.get_current_head()
+    # Each revision is named after its file, so the newest file names the head without Alembic.
+    assert all(script.revision == Path(script.path).stem for script in history.walk_revisions())
+    assert len(list(history.walk_revisions())) == len(list((migrate.MIGRATIONS_DIR / "versions").glob("[0-9]*.py")))

@@ -65,4 +65,3 @@ JSONLD_CONTEXT = {
     "spdx": str(SPDX),
     "xsd": str(XSD),
 }
-MEDIA_TYPE = {"ttl": "text/turtle; charset=utf-8", "jsonld": "application/ld+json; charset=utf-8"}
