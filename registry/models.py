@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+# Declares the account table, which an objection's filed_by refers to.
+import auth.models  # noqa: F401
 from storage.ids import new_id
 from storage.types import UTCDateTime, utcnow
 

@@ -11,13 +11,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from auth.caller import Caller
-from catalog import tables
 from catalog.settings import Settings, UnsafeSettings
 from storage.db import error_summary, make_engine, unavailable_reason
 from storage.exceptions import DomainError
 
-# Every table declared, so that a foreign key to another package's table (an account's entity) resolves.
-TABLES = tables.TABLE_MODULES
 err = Console(stderr=True)
 CLI_CALLER = Caller(name="cli")
 
