@@ -21,11 +21,15 @@ from storage.exceptions import (
     PayloadTooLarge,
     ServiceUnavailable,
 )
+from storage.hashing import ThreadedSha256
 
 logger = logging.getLogger(__name__)
 
 # Read side chunk: big enough for throughput, small enough to keep memory flat per download.
 READ_CHUNK = 1024 * 1024
+# An upload is hashed in batches of about this size, this many of them at most waiting for the hashing thread.
+HASH_BATCH_BYTES = 1024 * 1024
+HASH_BATCHES_AHEAD = 2
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -231,29 +235,44 @@ class Ingest:
         self._expected_sha256 = expected_sha256
         self._expected_size = expected_size
         self._max_size = max_size
-        self._hash = hashlib.sha256()
+        self._sha256: str | None = None
         self.size = 0
 
     def chunks(self) -> Iterator[bytes]:
         """Yield the caller's chunks, wrapping the caller's own failures in SourceFailure."""
         source = iter(self._chunks)
-        while True:
-            try:
-                chunk = next(source)
-            except StopIteration:
-                return
-            except BaseException as exc:
-                # Wrapped so backends neither mistake it for their own I/O error nor skip cleanup.
-                raise SourceFailure(exc) from exc
-            self.size += len(chunk)
-            if self._max_size is not None and self.size > self._max_size:
-                raise ObjectTooLarge(self._max_size)
-            self._hash.update(chunk)
-            yield chunk
+        # Hashed beside the backend's writing, in batches: a batch per chunk would cost more than it overlaps.
+        hasher = ThreadedSha256(HASH_BATCHES_AHEAD)
+        batch: list[bytes] = []
+        held = 0
+        try:
+            while True:
+                try:
+                    chunk = next(source)
+                except StopIteration:
+                    break
+                except BaseException as exc:
+                    # Wrapped so backends neither mistake it for their own I/O error nor skip cleanup.
+                    raise SourceFailure(exc) from exc
+                self.size += len(chunk)
+                if self._max_size is not None and self.size > self._max_size:
+                    raise ObjectTooLarge(self._max_size)
+                batch.append(chunk)
+                held += len(chunk)
+                if held >= HASH_BATCH_BYTES:
+                    hasher.update(batch)
+                    batch, held = [], 0
+                yield chunk
+            hasher.update(batch)
+            self._sha256 = hasher.hexdigest()
+        finally:
+            hasher.close()  # a broken-off upload leaves no hashing thread behind
 
     def finish(self) -> str:
         """Return the SHA-256 of everything seen, raising if it breaks what the caller announced."""
-        actual = self._hash.hexdigest()
+        if self._sha256 is None:
+            raise RuntimeError("finish() before every chunk was read")
+        actual = self._sha256
         if self._expected_size is not None and self.size != self._expected_size:
             raise SizeMismatch(self._expected_size, self.size)
         if self._expected_sha256 is not None and actual != self._expected_sha256:

@@ -13,7 +13,6 @@ import errno
 import hashlib
 import json
 import os
-import queue
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +32,7 @@ from catalog.client.errors import (
 )
 from catalog.client.sdk import PdrClient
 from catalog.files.schemas import FilePublic
+from storage.hashing import ThreadedSha256
 
 CHUNK = 1024 * 1024
 # Files this large are fetched as parallel ranges when they need no grant.
@@ -43,6 +43,8 @@ SAVE_SECONDS = 1.0
 RETRIES = 3
 # At most this many pieces go to one write: the system takes at most 1,024 buffers a call (IOV_MAX).
 MAX_PIECES = 512
+# Writes whose hashing may lag behind the writing: a few bound the memory.
+HASHER_BATCHES_AHEAD = 8
 
 
 class Meter(Protocol):
@@ -126,32 +128,6 @@ def _load_state(state_path: Path) -> DownloadState:
         raise ClientError(f"{state_path.name} cannot be read; delete it or use --restart") from error
 
 
-class _Hasher:
-    """SHA-256 in a thread of its own, fed in order, so that hashing overlaps the network instead of following it."""
-
-    def __init__(self) -> None:
-        self.sha = hashlib.sha256()
-        # A few writes in flight bound the memory; hashlib lets go of the GIL for each piece.
-        self.queue: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=8)
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while (pieces := self.queue.get()) is not None:
-            for piece in pieces:
-                self.sha.update(piece)
-
-    def update(self, pieces: list[bytes]) -> None:
-        """Hash the next bytes."""
-        self.queue.put(pieces)
-
-    def hexdigest(self) -> str:
-        """The digest of everything fed so far; the thread ends."""
-        self.queue.put(None)
-        self.thread.join()
-        return self.sha.hexdigest()
-
-
 class _Writer:
     """Writes ranges into the partial file at their offsets and keeps the state file current."""
 
@@ -161,7 +137,7 @@ class _Writer:
         self.lock = threading.Lock()
         self.saved_at = time.monotonic()
         # One sequential range from the start is hashed as it arrives; otherwise the whole file is read at the end.
-        self.hasher = _Hasher() if len(state.segments) == 1 else None
+        self.hasher = ThreadedSha256(HASHER_BATCHES_AHEAD) if len(state.segments) == 1 else None
         if self.hasher is not None:
             self._hash_existing(state.segments[0].next)
 
@@ -214,8 +190,8 @@ class _Writer:
 
     def close(self) -> None:
         """Close the partial file (and stop its hashing thread, if the transfer broke off)."""
-        if self.hasher is not None and self.hasher.thread.is_alive():
-            self.hasher.hexdigest()
+        if self.hasher is not None:
+            self.hasher.close()
         os.close(self.fd)
 
 
