@@ -16,9 +16,9 @@ from catalog.exchange.downloads import head_download, start_download
 from catalog.files import service
 from catalog.files.dependencies import Uploads
 from catalog.files.limits import StallGuard, UploadBounds, UploadSlots
+from catalog.files.read_ahead import read_ahead_into
 from catalog.files.schemas import FilePublic
 from catalog.files.streaming import (
-    body_pieces,
     download_response,
     file_headers,
     guarded_request,
@@ -95,8 +95,10 @@ async def upload_file(
         if multipart:
             return await _store_form(body, slots, store_body)
         file_name = name or unquote(request.headers.get("x-filename", ""))
-        chunks = body_pieces(body.stream())
-        return await slots.run(partial(store_body, chunks, file_name, request.headers.get("content-type")))
+        media_type = request.headers.get("content-type")
+        return await read_ahead_into(
+            body.stream(), lambda chunks: slots.run(partial(store_body, chunks, file_name, media_type))
+        )
 
 
 async def _store_form(body: Request, slots: UploadSlots, store_body: StoreBody) -> DatasetFile:

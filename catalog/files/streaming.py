@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import formatdate
@@ -14,7 +14,6 @@ from functools import partial
 from pathlib import Path
 
 import anyio
-import anyio.from_thread
 import anyio.to_thread
 from fastapi import Request, Response
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
@@ -30,8 +29,7 @@ from storage.ranges import ByteRange
 
 log = logging.getLogger("pdr.payloads")
 
-# Pull the request body in pieces of about this size per hop from the worker thread to the event loop;
-# each hop costs tens of microseconds, so bigger pieces mean faster uploads, at this much memory each.
+# A multipart form's file, spooled by the form parser, is read back in pieces of this size.
 UPLOAD_PIECE = 1024 * 1024
 
 
@@ -51,24 +49,6 @@ def guarded_request(request: Request, guard: StallGuard) -> Request:
         return message
 
     return Request(request.scope, guarded_receive)
-
-
-def body_pieces(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
-    """The request body as a plain iterator for the worker thread, a few MiB per trip to the event loop."""
-
-    async def next_chunks() -> list[bytes]:
-        chunks: list[bytes] = []
-        held = 0
-        async for chunk in stream:
-            chunks.append(chunk)
-            held += len(chunk)
-            if held >= UPLOAD_PIECE:
-                break
-        return chunks
-
-    # Chunks are passed on as they came: joining them would copy every byte once more.
-    while chunks := anyio.from_thread.run(next_chunks):
-        yield from chunks
 
 
 def upload_file_pieces(upload: UploadFile) -> Iterator[bytes]:
