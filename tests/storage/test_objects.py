@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import threading
 import tracemalloc
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -157,6 +159,8 @@ def test_failing_source_leaves_nothing(store: ObjectStore, size: int) -> None:
         store.put_stream(source())
     assert caught.value is gone
     assert_empty(store)
+    # The upload's hashing thread ended with it.
+    assert [thread for thread in threading.enumerate() if thread.name == "pdr-sha256"] == []
 
 
 # --- reading ----------------------------------------------------------------------------------------
@@ -316,6 +320,23 @@ def assert_neutral(error: StorageUnavailable, *secrets: str) -> None:
     assert error.headers == {"Retry-After": "30"}
     for secret in secrets:
         assert secret not in error.detail
+
+
+def test_file_store_sends_a_large_upload_to_disk_while_it_comes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.filestore
+
+    flushed: list[int] = []
+    monkeypatch.setattr(storage.filestore, "EARLY_FLUSH_BYTES", MIB)
+    monkeypatch.setattr(os, "fdatasync", flushed.append)
+    store = open_object_store((tmp_path / "store").as_uri(), access_key=None, secret_key=None)
+    data = os.urandom(5 * MIB)
+    stored = store.put_stream(chunked(data, MIB // 4))
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert len(flushed) >= 1
+    # Every flush ended before the file was closed, and no flushing thread outlived the upload.
+    assert [thread for thread in threading.enumerate() if thread.name == "pdr-flush"] == []
 
 
 def test_file_store_that_cannot_write(tmp_path: Path) -> None:
