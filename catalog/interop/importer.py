@@ -168,7 +168,7 @@ def _load(engine: Engine, records: Iterator[ImportRecord | RecordError], caller:
     report = ImportReport()
     progress = how.on_progress or (lambda _: None)
     with session_scope(engine) as session:
-        publishers = Publishers(session.connection(), how.publisher, how.org_map)
+        publishers = Publishers(session, how.publisher, how.org_map)
         batches = _Batches(session, publishers, report, how.batch_size)
         for item in records:
             if isinstance(item, RecordError):

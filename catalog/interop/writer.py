@@ -52,15 +52,17 @@ class Publishers:
     """Organisations resolved to entity ids, once per run: through --publisher, the organisation map, or an entity
     whose id, USCC or name is the organisation's reference, its CKAN name or its title."""
 
-    def __init__(self, connection: Connection, override: str | None, org_map: Mapping[str, str] | None = None) -> None:
-        self.connection = connection
+    def __init__(self, session: Session, override: str | None, org_map: Mapping[str, str] | None = None) -> None:
+        # The session, not its connection: each batch's commit gives the connection back, and the next batch's
+        # first statement takes another.
+        self.session = session
         self.override = override
         self.cache: dict[str, str | None] = {}
         self.org_map = {map_key(name): self._target(name, target) for name, target in (org_map or {}).items()}
 
     def _target(self, name: str, target: str) -> str:
         """The entity an organisation map entry names, by id or USCC; an unknown one refuses the whole run."""
-        row = self.connection.execute(
+        row = self.session.connection().execute(
             text("SELECT id, status FROM entity WHERE id = :k OR uscc = :u"), {"k": target, "u": normalise(target)}
         ).first()
         if row is None or row[1] == EntityStatus.suspended:
@@ -93,12 +95,12 @@ class Publishers:
     def _entity(self, key: str) -> str | None:
         """The entity whose id or USCC the key is, else the one entity of that name; None if none or suspended."""
         if key not in self.cache:
-            rows = self.connection.execute(
+            rows = self.session.connection().execute(
                 text("SELECT id, status FROM entity WHERE id = :k OR uscc = :u"), {"k": key, "u": key.upper()}
             ).all()
             if not rows:
                 # Names are not unique: a name that several entities share names none of them.
-                rows = self.connection.execute(
+                rows = self.session.connection().execute(
                     text("SELECT id, status FROM entity WHERE name = :k LIMIT 2"), {"k": key}
                 ).all()
             usable = len(rows) == 1 and rows[0][1] != EntityStatus.suspended

@@ -62,6 +62,19 @@ def _count(engine: Engine, table: str) -> int:
         return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608
 
 
+def test_a_publisher_first_named_in_a_later_batch_is_found(client: TestClient, engine: Engine, tmp_path: Path) -> None:
+    # Each batch commits, which gives the session's connection back: the publishers' lookups must not keep the
+    # first batch's connection.
+    add_entities(engine, ["pub-a", "pub-b", "pub-c"])
+    source = _write_lines(
+        tmp_path / "dump.jsonl",
+        [ckan_package(f"set-{index}", publisher) for index, publisher in enumerate(["pub-a", "pub-b", "pub-c"] * 2)],
+    )
+    report = importer.import_file(engine, source, caller=SYSTEM, batch_size=1, progress=False)
+    assert (report.created, report.failed, report.errors) == (6, 0, [])
+    assert _count(engine, "dataset") == 6
+
+
 def test_ckan_lines_import_with_errors_per_line_and_reimport_updates(
     client: TestClient, engine: Engine, tmp_path: Path
 ) -> None:
