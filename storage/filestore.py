@@ -68,6 +68,7 @@ class EarlyFlush:
         self._fd = fd
         self._unflushed = 0
         self._thread: threading.Thread | None = None
+        self._failure: OSError | None = None
 
     def __enter__(self) -> EarlyFlush:
         return self
@@ -77,17 +78,29 @@ class EarlyFlush:
         self._unflushed += size
         if self._unflushed >= EARLY_FLUSH_BYTES and (self._thread is None or not self._thread.is_alive()):
             self._unflushed = 0
-            self._thread = threading.Thread(target=os.fdatasync, args=(self._fd,), name="pdr-flush", daemon=True)
+            self._thread = threading.Thread(target=self._flush, name="pdr-flush", daemon=True)
             self._thread.start()
 
+    def _flush(self) -> None:
+        try:
+            os.fdatasync(self._fd)
+        except OSError as failure:
+            # Kept for finish(): the system reports a write-back error to one sync of the file, and this was it.
+            self._failure = failure
+
     def finish(self) -> None:
-        """Wait for the flush under way, if any."""
+        """Wait for the flush under way, if any; raise what a flush failed with."""
+        self._wait()
+        if self._failure is not None:
+            raise self._failure
+
+    def _wait(self) -> None:
         if self._thread is not None:
             self._thread.join()
 
     def __exit__(self, *_: object) -> None:
         # The file is closed after this: a flush still running would sync whatever file takes its number next.
-        self.finish()
+        self._wait()
 
 
 class FileObjectStore:

@@ -339,6 +339,23 @@ def test_file_store_sends_a_large_upload_to_disk_while_it_comes(
     assert [thread for thread in threading.enumerate() if thread.name == "pdr-flush"] == []
 
 
+def test_a_failed_early_flush_fails_the_upload(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import storage.filestore
+
+    def failing(fd: int) -> None:
+        raise OSError(errno.EIO, "write-back failed")
+
+    # The system reports a write-back error to one sync only: the early flush's, not the fsync at the end.
+    monkeypatch.setattr(storage.filestore, "EARLY_FLUSH_BYTES", MIB)
+    monkeypatch.setattr(os, "fdatasync", failing)
+    store = open_object_store((tmp_path / "store").as_uri(), access_key=None, secret_key=None)
+    with pytest.raises(StorageUnavailable):
+        store.put_stream(chunked(os.urandom(3 * MIB), MIB // 4))
+    assert_empty(store)
+
+
 def test_file_store_that_cannot_write(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file-not-a-dir"
     blocker.write_text("x")
