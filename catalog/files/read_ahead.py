@@ -33,12 +33,12 @@ class ReadAhead:
 
     async def fill(self) -> None:
         """Read the body into the buffer until it ends."""
-        try:
-            async with self._send:
+        async with self._send:
+            try:
                 async for chunk in self._stream:
                     await self._send.send(chunk)
-        except Exception as failure:  # a stall cut, a client gone: the thread raises it where it reads
-            self._failure = failure
+            except Exception as failure:  # a stall cut, a client gone: the thread raises it where it reads
+                self._failure = failure  # set before the end of the buffer is, which the thread sees next
 
     async def _take(self) -> list[bytes]:
         """The chunks waiting, at least one (waiting for it); none once the body has ended."""
