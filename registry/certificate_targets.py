@@ -9,7 +9,7 @@ subject. The same check then judges each request, so a batch refuses exactly wha
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,35 +100,31 @@ def check(data: CertificateRequest, rows: _Rows) -> Target:
     return Target(rows.latest, subject, subject_type, holder)
 
 
+def _first_registration_id(
+    model: type[Subject], conditions: Callable[[Any], tuple[Any, ...]], *, newest_first: bool = False
+) -> Any:
+    """The id of one registration of the outer query's subject meeting `conditions` (given the registration table's
+    alias), the most recently registered when `newest_first`, as a correlated scalar subquery."""
+    registration = aliased(Registration)
+    chosen = select(registration.id).where(registration.subject_id == model.id, *conditions(registration))
+    if newest_first:
+        chosen = chosen.order_by(col(registration.registered_at).desc(), col(registration.id).desc())
+    return chosen.limit(1).correlate(model).scalar_subquery()
+
+
 @functools.cache
 def _subjects_statement(model: type[Subject]) -> Select[*tuple[Any, ...]]:
     """Subjects by the ids bound to `ids`, each with its latest completed registration (not a cancellation), its
     holder and the id of an open cancellation of it: everything a check reads, in one query. Built once per model:
     building it costs more than running it."""
-    newest = aliased(Registration)
-    latest_id = (
-        select(newest.id)
-        .where(
-            newest.subject_id == model.id,
-            newest.state == RegistrationState.registered,
-            newest.type != RegistrationType.cancellation,
-        )
-        .order_by(col(newest.registered_at).desc(), col(newest.id).desc())
-        .limit(1)
-        .correlate(model)
-        .scalar_subquery()
+    latest_id = _first_registration_id(
+        model,
+        lambda r: (r.state == RegistrationState.registered, r.type != RegistrationType.cancellation),
+        newest_first=True,
     )
-    cancelling = aliased(Registration)
-    open_cancellation = (
-        select(cancelling.id)
-        .where(
-            cancelling.subject_id == model.id,
-            cancelling.type == RegistrationType.cancellation,
-            col(cancelling.state).not_in([s.value for s in FINAL_STATES]),
-        )
-        .limit(1)
-        .correlate(model)
-        .scalar_subquery()
+    open_cancellation = _first_registration_id(
+        model,
+        lambda r: (r.type == RegistrationType.cancellation, col(r.state).not_in([s.value for s in FINAL_STATES])),
     )
     return (
         select(model, Registration, Entity, open_cancellation)
