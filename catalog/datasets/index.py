@@ -20,6 +20,8 @@ from registry.models import DataResource, LogEntry
 from storage.db import upgrade_to_write
 
 REGISTRY_FEED = "registry_log"
+# The newest entry of the registry's log and how far the catalog has followed it, in one round trip.
+_FEED_BEHIND = text("SELECT (SELECT max(idx) FROM log_entry), (SELECT position FROM catalog_sync WHERE name = :n)")
 # The advisory lock that lets one transaction at a time follow the registry's log (PostgreSQL).
 REGISTRY_SYNC_LOCK = 5006
 
@@ -125,14 +127,10 @@ def sync_registry(session: Session) -> int:
     The access level of a linked dataset lives in the registry; this keeps the search rows' copy of it current.
     Returns how many datasets were reindexed.
     """
-    newest = session.exec(select(LogEntry.idx).order_by(col(LogEntry.idx).desc()).limit(1)).first()
-    if newest is None:
+    newest, followed = session.connection().execute(_FEED_BEHIND, {"n": REGISTRY_FEED}).one()
+    if newest is None or (followed is not None and newest <= followed):
         return 0
     position_sql = text("SELECT position FROM catalog_sync WHERE name = :n")
-    row = session.connection().execute(position_sql, {"n": REGISTRY_FEED}).first()
-    position = int(row[0]) if row else -1
-    if newest <= position:
-        return 0
     # A search runs in a read transaction; catching up writes, so it becomes a writer first, and then re-reads
     # the position another request may have moved meanwhile. On PostgreSQL two searches would both catch up (and
     # both insert the position's first row): an advisory lock makes the second wait for the first.

@@ -12,7 +12,9 @@ from catalog.datasets.index import sync_registry
 from catalog.datasets.models import Dataset
 from catalog.datasets.schemas import DatasetPublic
 from catalog.datasets.views import present
+from catalog.search.models import DatasetSearch
 from catalog.search.query import FacetValue, SearchQuery, Viewer
+from registry.models import Entity
 
 
 def viewer_of(caller: Caller) -> Viewer:
@@ -37,14 +39,25 @@ class SearchPage:
 def search_datasets(session: Session, caller: Caller, query: SearchQuery) -> SearchPage:
     """Search the catalog as the caller may see it."""
     # Imported by the first search: the search engine brings numpy, which a worker of an empty catalog never needs.
-    from catalog.search.service import search
+    from catalog.search.service import find
 
     sync_registry(session)
     query.viewer = viewer_of(caller)
-    result = search(session, query)
-    by_id = {d.id: d for d in session.exec(select(Dataset).where(col(Dataset.id).in_(result.ids)))}
-    ordered = [by_id[i] for i in result.ids if i in by_id]
-    items = present(session, ordered, viewer=caller)
-    for item, score in zip(items, result.scores, strict=False):
+    hits = find(session, query)
+    # The page's datasets with their publishers in one query; a dataset the mirror knows but this transaction
+    # cannot see yet (it began before the write) is left out by the join.
+    rows = session.exec(
+        select(DatasetSearch.doc, Dataset, Entity)
+        .join(Dataset, col(Dataset.id) == col(DatasetSearch.dataset_id))
+        .join(Entity, col(Entity.id) == col(Dataset.entity_id))
+        .where(col(DatasetSearch.doc).in_(hits.docs))
+    )
+    by_doc, publishers = {}, {}
+    for doc, dataset, entity in rows:
+        by_doc[doc], publishers[entity.id] = dataset, entity
+    scores: list[int | None] = list(hits.scores) or [None] * len(hits.docs)
+    found = [(by_doc[doc], score) for doc, score in zip(hits.docs, scores, strict=True) if doc in by_doc]
+    items = present(session, [dataset for dataset, _ in found], viewer=caller, publishers=publishers)
+    for item, (_, score) in zip(items, found, strict=True):
         item.score = score
-    return SearchPage(items=items, count=result.count, next_cursor=result.next_cursor, facets=result.facets)
+    return SearchPage(items=items, count=hits.count, next_cursor=hits.next_cursor, facets=hits.facets)

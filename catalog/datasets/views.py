@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from auth.caller import Caller
@@ -41,13 +42,19 @@ class _Linked:
 
 
 def present(
-    session: Session, datasets: Sequence[Dataset], *, detail: bool = False, viewer: Caller | None = None
+    session: Session,
+    datasets: Sequence[Dataset],
+    *,
+    detail: bool = False,
+    viewer: Caller | None = None,
+    publishers: Mapping[str, Entity] | None = None,
 ) -> list[DatasetPublic]:
     """The API view of datasets as `viewer` may see them (None: the public), loading what they link to in a few
-    queries. Only the publishing entity and the staff see unpublished versions, their links and their files."""
+    queries (their publishers only when not given). Only the publishing entity and the staff see unpublished
+    versions, their links and their files."""
     if not datasets:
         return []
-    linked = _load_linked(session, datasets, detail=detail)
+    linked = _load_linked(session, datasets, detail=detail, publishers=publishers or {})
     views = []
     for dataset in datasets:
         if viewer is None or not may_read_private(viewer, dataset.entity_id):
@@ -78,31 +85,21 @@ def _grouped(rows: Iterable[Any]) -> dict[str, list[Any]]:
     return grouped
 
 
-def _load_linked(session: Session, datasets: Sequence[Dataset], *, detail: bool) -> _Linked:
+def _load_linked(
+    session: Session, datasets: Sequence[Dataset], *, detail: bool, publishers: Mapping[str, Entity]
+) -> _Linked:
     ids = [d.id for d in datasets]
-    entity_ids = {d.entity_id for d in datasets}
     resource_ids = {d.resource_id for d in datasets if d.resource_id}
     resources = (
         {r.id: r for r in session.exec(select(DataResource).where(col(DataResource.id).in_(resource_ids)))}
         if resource_ids
         else {}
     )
-    return _Linked(
-        entities={e.id: e for e in session.exec(select(Entity).where(col(Entity.id).in_(entity_ids)))},
-        resources=resources,
-        codes=_registration_codes(session, resource_ids),
-        certificates=_certificates(session, resource_ids),
-        distributions=_grouped(
-            session.exec(
-                select(DatasetDistribution)
-                .where(col(DatasetDistribution.dataset_id).in_(ids))
-                .order_by(col(DatasetDistribution.version), col(DatasetDistribution.id))
-            )
-        ),
-        files=_grouped(
-            session.exec(select(DatasetFile).where(col(DatasetFile.dataset_id).in_(ids)).order_by(col(DatasetFile.id)))
-        ),
-        versions=_grouped(
+    published: dict[str, set[int]] = {}
+    distributions = _with_version_state(session, DatasetDistribution, ids, published)
+    files = _with_version_state(session, DatasetFile, ids, published)
+    versions = (
+        _grouped(
             session.exec(
                 select(DatasetVersion)
                 .where(col(DatasetVersion.dataset_id).in_(ids))
@@ -110,22 +107,52 @@ def _load_linked(session: Session, datasets: Sequence[Dataset], *, detail: bool)
             )
         )
         if detail
-        else {},
-        published=_published_versions(session, ids),
+        else {}
+    )
+    for version in (v for rows in versions.values() for v in rows if v.state == DatasetState.published):
+        published.setdefault(version.dataset_id, set()).add(version.version)
+    return _Linked(
+        entities=_entities(session, {d.entity_id for d in datasets}, publishers),
+        resources=resources,
+        codes=_registration_codes(session, resource_ids),
+        certificates=_certificates(session, resource_ids),
+        distributions=distributions,
+        files=files,
+        versions=versions,
+        published=published,
     )
 
 
-def _published_versions(session: Session, ids: list[str]) -> dict[str, set[int]]:
-    """The numbers of each dataset's published versions."""
+def _entities(session: Session, ids: set[str], given: Mapping[str, Entity]) -> dict[str, Entity]:
+    """The entities by id: those given, and the rest read in one query."""
+    found = {entity_id: given[entity_id] for entity_id in ids if entity_id in given}
+    missing = ids - found.keys()
+    if missing:
+        found.update({e.id: e for e in session.exec(select(Entity).where(col(Entity.id).in_(missing)))})
+    return found
+
+
+def _with_version_state(
+    session: Session, model: Any, ids: list[str], published: dict[str, set[int]]
+) -> dict[str, list[Any]]:
+    """The datasets. links or files grouped by dataset in id order, noting in `published` which of their versions
+    are published (the state read with them in the same query)."""
+    version = and_(
+        col(DatasetVersion.dataset_id) == col(model.dataset_id), col(DatasetVersion.version) == col(model.version)
+    )
+    order = (col(model.version), col(model.id)) if model is DatasetDistribution else (col(model.id),)
     rows = session.exec(
-        select(DatasetVersion.dataset_id, DatasetVersion.version).where(
-            col(DatasetVersion.dataset_id).in_(ids), DatasetVersion.state == DatasetState.published
-        )
+        select(model, DatasetVersion.state)
+        .outerjoin(DatasetVersion, version)
+        .where(col(model.dataset_id).in_(ids))
+        .order_by(*order)
     )
-    published: dict[str, set[int]] = {}
-    for dataset_id, version in rows:
-        published.setdefault(dataset_id, set()).add(version)
-    return published
+    grouped: dict[str, list[Any]] = {}
+    for row, state in rows:
+        grouped.setdefault(row.dataset_id, []).append(row)
+        if state == DatasetState.published:
+            published.setdefault(row.dataset_id, set()).add(row.version)
+    return grouped
 
 
 def _registry_link(resource: DataResource | None, linked: _Linked) -> RegistryLink | None:

@@ -67,6 +67,18 @@ class SearchResult:
     scores: list[int] = field(default_factory=list)
 
 
+@dataclass
+class Hits:
+    """One page of matches by document number in order (their relevance too when sorted by it), the exact total,
+    the next cursor and the facet counts; a document this transaction cannot see yet may be among them."""
+
+    docs: list[int]
+    count: int
+    next_cursor: str | None
+    facets: dict[str, list[FacetValue]]
+    scores: list[int] = field(default_factory=list)
+
+
 def invalid(field_name: str, message: str) -> InvalidInput:
     return InvalidInput(f"{field_name}: {message}", errors=[FieldProblem(field_name, message)])
 

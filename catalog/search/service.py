@@ -21,7 +21,7 @@ from catalog.search.filters import chosen
 from catalog.search.index import generation
 from catalog.search.mirror import mirror_of
 from catalog.search.ordering import by_newest, by_relevance, by_title
-from catalog.search.query import SearchQuery, SearchResult, check_query, invalid
+from catalog.search.query import Hits, SearchQuery, SearchResult, check_query, invalid
 from catalog.search.sources import new_mirror
 from catalog.search.tokens import parse_query
 from catalog.search.words import matched
@@ -31,6 +31,21 @@ from storage.statements import expanding
 
 def search(session: Session, query: SearchQuery) -> SearchResult:
     """Run a search: one page of dataset ids, the exact count and the requested facets."""
+    hits = find(session, query)
+    # A dataset the mirror knows but this transaction cannot see yet (it began before the write) is left out.
+    known = _dataset_ids(session.connection(), hits.docs)
+    kept = [i for i, doc in enumerate(hits.docs) if doc in known]
+    return SearchResult(
+        ids=[known[hits.docs[i]] for i in kept],
+        count=hits.count,
+        next_cursor=hits.next_cursor,
+        facets=hits.facets,
+        scores=[hits.scores[i] for i in kept] if hits.scores else [],
+    )
+
+
+def find(session: Session, query: SearchQuery) -> Hits:
+    """Run a search: one page of document numbers, the exact count and the requested facets."""
     check_query(query)
     connection = session.connection()
     items = parse_query(query.q)
@@ -59,12 +74,10 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
         rows = rows[: query.limit]
         if query.offset is None:
             next_cursor = encode_cursor({"s": sort, "k": rows[-1][1], "d": rows[-1][0]})
-    # A dataset the mirror knows but this transaction cannot see yet (it began before the write) is left out.
-    known = _dataset_ids(connection, [doc for doc, _ in rows])
-    rows = [(doc, key) for doc, key in rows if doc in known]
     scores = [int(key) for _, key in rows] if sort == "relevance" else []
-    ids = [known[doc] for doc, _ in rows]
-    return SearchResult(ids=ids, count=len(docs), next_cursor=next_cursor, facets=facets, scores=scores)
+    return Hits(
+        docs=[int(doc) for doc, _ in rows], count=len(docs), next_cursor=next_cursor, facets=facets, scores=scores
+    )
 
 
 def _cursor(value: str | None, sort: str) -> tuple[Any, int] | None:

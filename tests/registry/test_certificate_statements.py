@@ -4,13 +4,11 @@ lock taken once per transaction (again only where a savepoint that took it was r
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
 
 from auth.caller import Caller
 from auth.roles import Role
@@ -23,6 +21,7 @@ from storage.db import session_scope
 from tests.support.certificates import registered_resource
 from tests.support.data import FakeClock
 from tests.support.registry import Provider
+from tests.support.statements import statements
 
 STAFF = Caller(account_id=None, name="operator", role=Role.operator)
 SCOPE = "在广州市范围内用于交通规划研究"
@@ -31,21 +30,6 @@ SCOPE = "在广州市范围内用于交通规划研究"
 # its checkpoint (1) and the hashes the append reads (1); then the log entry, its nodes, the checkpoint, the audit
 # event and the certificate (5).
 STATEMENTS_PER_ISSUE = 12
-
-
-@contextmanager
-def _statements(engine: Engine) -> Iterator[list[str]]:
-    """The statements the engine runs inside the block."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _issue(engine: Engine, settings: Settings, clock: FakeClock, resource: dict[str, Any], *, batch: bool) -> None:
@@ -65,10 +49,10 @@ def test_a_single_issue_runs_a_fixed_number_of_statements(
     resources = [registered_resource(client, clock, provider, operator, name=f"计数资源{i}") for i in range(3)]
     # The first certificate publishes the status list, which later ones find in place.
     _issue(engine, settings, clock, resources[0], batch=False)
-    with _statements(engine) as single:
+    with statements(engine) as single:
         _issue(engine, settings, clock, resources[1], batch=False)
     assert len(single) == STATEMENTS_PER_ISSUE, "\n".join(single)
-    with _statements(engine) as batch_of_one:
+    with statements(engine) as batch_of_one:
         _issue(engine, settings, clock, resources[2], batch=True)
     assert len(batch_of_one) == STATEMENTS_PER_ISSUE, "\n".join(batch_of_one)
 
@@ -79,7 +63,7 @@ _ADVISORY_LOCKS = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory
 @pytest.mark.postgres
 @pytest.mark.skipif(not os.environ.get("PDR_TEST_DATABASE_URL"), reason="needs PostgreSQL (PDR_TEST_DATABASE_URL)")
 def test_the_log_lock_is_taken_once_per_transaction_and_again_after_a_savepoint_rolled_it_back(engine: Engine) -> None:
-    with session_scope(engine) as session, _statements(engine) as seen:
+    with session_scope(engine) as session, statements(engine) as seen:
 
         def locks_taken() -> int:
             return sum("pg_advisory_xact_lock" in statement for statement in seen)

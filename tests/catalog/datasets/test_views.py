@@ -43,6 +43,10 @@ def test_the_public_sees_published_versions_only(client: TestClient, provider: P
         assert (versions, sorted(files), len(links), formats) == ([1, 2], ["v1.csv", "v2.xlsx"], 2, ["CSV", "XLSX"])
     [hit] = [d for d in client.get("/api/v1/datasets", params={"q": "充电桩"}).json()["items"] if d["id"] == dataset_id]
     assert (hit["formats"], [d["url"] for d in hit["distributions"]]) == (["CSV"], ["https://data.example.cn/v1.csv"])
+    for insider in (provider.token, operator):
+        found = client.get("/api/v1/datasets", params={"q": "充电桩"}, headers=bearer(insider)).json()["items"]
+        [hit] = [d for d in found if d["id"] == dataset_id]
+        assert (hit["formats"], len(hit["distributions"])) == (["CSV", "XLSX"], 2)
     package = client.get("/api/3/action/package_show", params={"id": dataset_id}).json()["result"]
     names_and_urls = [(r["name"], r["url"]) for r in package["resources"]]
     assert not any("v2.xlsx" in f"{name} {url}" for name, url in names_and_urls), names_and_urls

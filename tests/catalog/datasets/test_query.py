@@ -1,0 +1,47 @@
+"""A search's page as the API shows it: a fixed number of statements once its words are held, whatever the page
+holds, and only what the caller may see of each dataset."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from fastapi import FastAPI
+
+from tests.support.catalog import published
+from tests.support.data import bearer
+from tests.support.registry import Provider
+from tests.support.statements import statements
+
+# Where the registry's log stands and how far the catalog followed it (1), the index generation (1), the names of
+# the publishers the publisher facet counts (1), the page's datasets with their publishers (1), their links (1) and
+# their files (1), each link and file with its version's state. SQLite's BEGIN is not counted: PostgreSQL's driver
+# sends its own.
+STATEMENTS_PER_SEARCH = 6
+
+
+def _queries(statements: list[str]) -> list[str]:
+    return [s for s in statements if not s.startswith("BEGIN")]
+
+
+def _search(client: TestClient, token: str | None = None) -> dict[str, object]:
+    headers = bearer(token) if token else {}
+    found = client.get("/api/v1/datasets", params={"q": "充电桩", "facets": "publisher,theme"}, headers=headers)
+    assert found.status_code == 200, found.text
+    return dict(found.json())
+
+
+def test_a_search_runs_a_fixed_number_of_statements(client: TestClient, app: FastAPI, provider: Provider) -> None:
+    engine = app.state.engine
+    for i in range(3):
+        published(client, provider, title=f"充电桩数据{i}")
+    _search(client)  # the first search asks the full-text index for the word
+    with statements(engine) as few:
+        page = _search(client)
+    assert page["count"] == 3
+    assert len(_queries(few)) == STATEMENTS_PER_SEARCH, "\n".join(few)
+    for i in range(3, 23):
+        published(client, provider, title=f"充电桩数据{i}")
+    _search(client)
+    with statements(engine) as full_page:
+        page = _search(client)
+    assert len(page["items"]) == 20  # type: ignore[arg-type]
+    assert len(_queries(full_page)) == STATEMENTS_PER_SEARCH, "\n".join(full_page)
