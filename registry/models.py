@@ -1,4 +1,5 @@
-"""Tables of the registry: entities, resources, products, registrations and their history."""
+"""Tables of the registry: resources, products, registrations and their history, with the entities (declared in
+`registry.entity_table`, which the account table needs alone)."""
 
 from __future__ import annotations
 
@@ -10,32 +11,13 @@ from sqlmodel import Field, SQLModel
 
 # Declares the account table, which an objection's filed_by refers to.
 import auth.models  # noqa: F401
+from registry.entity_table import Entity as Entity
 from storage.ids import new_id
 from storage.types import UTCDateTime, utcnow
 
 
 def _json_column(nullable: bool = False) -> Any:
     return Field(default_factory=list, sa_column=Column(JSON, nullable=nullable))
-
-
-class Entity(SQLModel, table=True):
-    """A registrant: a department holding public data, an operator, a data merchant or another unit."""
-
-    id: str = Field(default_factory=new_id, primary_key=True, max_length=26)
-    name: str = Field(max_length=200, index=True)
-    name_en: str | None = Field(default=None, max_length=200)
-    kind: str = Field(max_length=16)
-    uscc: str = Field(max_length=18, unique=True)
-    region_code: str = Field(max_length=6, index=True)
-    contact_name: str | None = Field(default=None, max_length=100)
-    contact_phone: str | None = Field(default=None, max_length=40)
-    contact_email: str | None = Field(default=None, max_length=200)
-    address: str | None = Field(default=None, max_length=300)
-    status: str = Field(default="pending", max_length=16, index=True)
-    status_reason: str | None = Field(default=None, max_length=1000)
-    created_by: str | None = Field(default=None, max_length=26)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class DataResource(SQLModel, table=True):

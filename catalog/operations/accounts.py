@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 # Declares the entity table, which an account's entity_id refers to: its insert cannot be ordered without it.
-import registry.models  # noqa: F401
+import registry.entity_table  # noqa: F401
 from auth import service as auth_service
 from auth.roles import Role
 from catalog.operations import common
