@@ -4,8 +4,9 @@ Why it exists: a broad query matches most of the catalog, and counting, faceting
 row by row in SQL takes seconds; over arrays it takes milliseconds. The database stays the source of truth.
 Every index write moves the catalog's generation on and stamps the rows it wrote with it (``seq``), so a mirror
 catches up by reading only the rows stamped after the generation it holds. Which documents contain a query word
-(per field) is asked of the full-text index the first time the word is searched, kept as a bitset, and patched
-from the same changed rows afterwards, so that no answer ever differs from what the database holds.
+(per field) is asked of the full-text index the first time any process searches the word (then shared through the
+database, ``catalog.search.shared_words``), kept as a bitset, and patched from the same changed rows afterwards, so
+that no answer ever differs from what the database holds.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 from weakref import WeakKeyDictionary
 
@@ -104,6 +106,26 @@ def item_matches(tokens: tuple[str, ...], prefix: bool, field: Sequence[str]) ->
     return any(token == first and list(field[i : i + width]) == wanted for i, token in enumerate(field))
 
 
+def patched(
+    sets: WordSets,
+    rewritten: int,
+    tokens: dict[int, FieldTokens],
+    holds: Callable[[FieldTokens], tuple[bool, bool, bool]],
+) -> WordSets:
+    """A word's sets with the rewritten documents (a bitset) taken out, and put back in each field whose tokens
+    (as the index now holds them) the word matches."""
+    present: list[list[int]] = [[], [], []]
+    for doc, fields in tokens.items():
+        for field, found in enumerate(holds(fields)):
+            if found:
+                present[field].append(doc)
+    title, keywords, description = (
+        (bits & ~rewritten) | bitset(np.array(members, dtype=np.int64))
+        for bits, members in zip(sets, present, strict=True)
+    )
+    return title, keywords, description
+
+
 @dataclass(frozen=True)
 class Footprint:
     """How many datasets a mirror holds, and in how many bytes (the code tables' small dictionaries aside)."""
@@ -117,7 +139,7 @@ class Mirror:
 
     def __init__(
         self,
-        load_word: Callable[[Connection, Hashable], WordSets],
+        load_word: Callable[[Connection, Hashable, int | None], WordSets],
         word_matches: Callable[[Hashable, FieldTokens], tuple[bool, bool, bool]],
         tokens_of: Callable[[Connection, list[int]], dict[int, FieldTokens]],
     ) -> None:
@@ -237,17 +259,7 @@ class Mirror:
             tokens = self._tokens_of(connection, docs)
             rewritten = bitset(changed)
             for key, sets in list(self.words.items()):
-                present: list[list[int]] = [[], [], []]
-                for doc in docs:
-                    if doc in tokens:
-                        for field, found in enumerate(self._word_matches(key, tokens[doc])):
-                            if found:
-                                present[field].append(doc)
-                title, keywords, description = (
-                    (bits & ~rewritten) | bitset(np.array(members, dtype=np.int64))
-                    for bits, members in zip(sets, present, strict=True)
-                )
-                self.words[key] = (title, keywords, description)
+                self.words[key] = patched(sets, rewritten, tokens, partial(self._word_matches, key))
             self.word_bytes = sum(_bytes_of(sets) for sets in self.words.values())
         if self.tag_docs is not None:
             keep = ~np.isin(self.tag_docs, changed)
@@ -264,7 +276,8 @@ class Mirror:
         if found is not None:
             self.words.move_to_end(key)
             return found
-        found = self._load_word(connection, key)
+        # The generation the sets are read for, when they will be kept; a reader older than the mirror gets its own.
+        found = self._load_word(connection, key, self.generation if self._keeping else None)
         if not self._keeping:
             return found
         self.words[key] = found

@@ -6,7 +6,7 @@ migration, keyed by ``doc``; no model describes it.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary
 from sqlmodel import Field, SQLModel
 
 
@@ -64,3 +64,16 @@ class CatalogSync(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=60)
     position: int = Field(default=0, sa_type=BigInteger)
+
+
+class SearchWordSet(SQLModel, table=True):
+    """A query word's documents per field as compressed bitsets, read from the full-text index at `generation`
+    and shared by every process of the catalog (``catalog.search.shared_words``)."""
+
+    __tablename__ = "search_word_set"
+
+    word: str = Field(primary_key=True, max_length=400)
+    generation: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    title: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    keywords: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    description: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable
+from functools import partial
 
 import numpy as np
 from sqlalchemy import JSON, Integer, bindparam, column, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from catalog.search import shared_words
 from catalog.search.index import (
     TEXT_FORMAT,
     generation,
@@ -86,12 +88,30 @@ def new_mirror() -> Mirror:
     return Mirror(load_word=_load_word, word_matches=_word_matches, tokens_of=_tokens_of)
 
 
-def _load_word(connection: Connection, key: Hashable) -> WordSets:
-    """Which documents hold a query word, per field, from the full-text index.
+def _load_word(connection: Connection, key: Hashable, generation: int | None) -> WordSets:
+    """Which documents hold a query word, per field: as another process stored them when they are to be kept at
+    `generation`, else from the full-text index (and then stored for the others)."""
+    assert isinstance(key, Item)
+    if generation is None:
+        return _from_full_text(connection, key)
+    # Sets read from entries of another token format would be patched with tokens of this one: never mixed.
+    word = f"{text_format(connection)} {key.fts()}"
+    stored = shared_words.read(connection, word, generation, _tokens_of, partial(_word_matches, key))
+    if stored is not None:
+        sets, was_patched = stored
+        if was_patched:
+            shared_words.keep(connection.engine, word, generation, sets)
+        return sets
+    sets = _from_full_text(connection, key)
+    shared_words.keep(connection.engine, word, generation, sets)
+    return sets
+
+
+def _from_full_text(connection: Connection, key: Item) -> WordSets:
+    """Which documents hold a query word, per field, asked of the full-text index.
 
     The documents cross from the database as comma-separated strings rather than a row each: twice as fast.
     """
-    assert isinstance(key, Item)
     if connection.dialect.name == "sqlite":
         sql = "SELECT group_concat(rowid) FROM dataset_fts WHERE dataset_fts MATCH :q"
         joined = [connection.execute(text(sql), {"q": f"{{{name}}} : {key.fts()}"}).scalar() for name in FIELDS]
