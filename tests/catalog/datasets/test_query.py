@@ -3,8 +3,8 @@ holds, and only what the caller may see of each dataset."""
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from tests.support.catalog import published
 from tests.support.data import bearer

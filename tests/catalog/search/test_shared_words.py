@@ -4,6 +4,8 @@ bounded."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import Engine, text
 
@@ -27,7 +29,7 @@ def _answers(engine: Engine, ids: dict[str, str]) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def second(engine: Engine) -> Engine:
+def second(engine: Engine) -> Iterator[Engine]:
     """Another engine on the same database: its own pool, so its own mirror, as another process has."""
     other = make_engine(DatabaseSettings(database_url=engine.url.render_as_string(hide_password=False)))
     yield other
