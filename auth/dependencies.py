@@ -122,6 +122,7 @@ async def caller_of_token(request: Request, settings: AuthSettings, secret: str)
     else:
         account = await run_in_threadpool(_authenticate, request, secret, digest, settings)
     request.state.account = account
+    request.state.account_json = cached.account_json if cached is not None else None
     return request_caller(
         request, account_id=account.id, name=account.name, role=Role(account.role), entity_id=account.entity_id
     )

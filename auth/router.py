@@ -19,7 +19,7 @@ from auth.dependencies import (
     get_auth_settings,
     request_caller,
 )
-from auth.models import Account, AuditTally
+from auth.models import AuditTally
 from auth.schemas import (
     AccountCreate,
     AccountCreated,
@@ -40,10 +40,12 @@ AuthConfig = Annotated[AuthSettings, Depends(get_auth_settings)]
 
 
 @router.get("/me", response_model=AccountPublic)
-async def read_me(caller: SignedIn, request: Request) -> Account | AccountPublic:
-    """The calling account, as loaded when its token was checked (or as the token cache holds it)."""
-    account: Account | AccountPublic = request.state.account
-    return account
+async def read_me(caller: SignedIn, request: Request) -> Response:
+    """The calling account, as loaded when its token was checked (or as the token cache holds it, rendered once)."""
+    body: bytes | None = request.state.account_json
+    if body is None:
+        body = AccountPublic.model_validate(request.state.account).model_dump_json().encode()
+    return Response(body, media_type="application/json")
 
 
 @router.post("/accounts", response_model=AccountCreated, status_code=status.HTTP_201_CREATED)

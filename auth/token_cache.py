@@ -26,12 +26,14 @@ _NEEDS_ENTITY = (Role.provider,)
 
 @dataclass(frozen=True)
 class Credential:
-    """What a checked token said of its caller: its id and expiry, the account, and when it was checked."""
+    """What a checked token said of its caller: its id and expiry, the account (also rendered as `/me` answers it,
+    once per check rather than once per request), and when it was checked."""
 
     token_id: str
     expires_at: datetime | None
     account: AccountPublic
     checked_at: float
+    account_json: bytes
 
 
 def cacheable(account: Account) -> bool:
@@ -64,7 +66,8 @@ class TokenCache:
         """Remember a token just checked against the database, if its account may be cached."""
         if not cacheable(account):
             return
-        credential = Credential(token_id, expires_at, AccountPublic.model_validate(account), time.monotonic())
+        public = AccountPublic.model_validate(account)
+        credential = Credential(token_id, expires_at, public, time.monotonic(), public.model_dump_json().encode())
         with self._lock:
             if len(self._entries) >= self._max_entries:
                 for stale in list(self._entries)[: self._max_entries // 10 or 1]:

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from auth.models import ApiToken
 from auth.roles import Role
+from auth.schemas import AccountPublic
 from catalog.settings import Settings
 from storage.db import session_scope
 from storage.types import utcnow
@@ -23,6 +24,12 @@ def test_me_answers_with_the_calling_account(client: TestClient, engine: Engine,
     assert response.json()["id"] == account_id
     assert response.json()["name"] == "alice"
     assert response.json()["role"] == "consumer"
+    # The first answer came from the database check, the second from the token cache: the same bytes, the shape
+    # the API documents.
+    again = client.get("/api/v1/me", headers=bearer(token))
+    assert again.content == response.content
+    assert again.headers["content-type"] == "application/json"
+    assert set(again.json()) == set(AccountPublic.model_fields)
 
 
 def test_token_is_stored_only_as_a_keyed_hash(engine: Engine, settings: Settings) -> None:
