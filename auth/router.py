@@ -16,6 +16,7 @@ from auth.dependencies import (
     DbSession,
     Limit,
     SignedIn,
+    current_caller,
     get_auth_settings,
     request_caller,
 )
@@ -40,8 +41,11 @@ AuthConfig = Annotated[AuthSettings, Depends(get_auth_settings)]
 
 
 @router.get("/me", response_model=AccountPublic)
-async def read_me(caller: SignedIn, request: Request) -> Response:
+async def read_me(request: Request) -> Response:
     """The calling account, as loaded when its token was checked (or as the token cache holds it, rendered once)."""
+    # The caller is worked out here rather than declared as a dependency: clients call /me to check a token, and
+    # FastAPI's solving of one sub-dependency costs a tenth of so cheap a request. 401 is documented by path.
+    await current_caller(request)
     body: bytes | None = request.state.account_json
     if body is None:
         body = AccountPublic.model_validate(request.state.account).model_dump_json().encode()
