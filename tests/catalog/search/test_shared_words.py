@@ -70,11 +70,11 @@ def test_stored_sets_are_patched_forward_from_the_documents_rewritten_since(engi
     with statements(second) as seen:
         patched = _answers(second, ids)
     assert _full_text_reads(seen) == []
-    # The same as asking the index afresh, with nothing stored.
+    # The same as asking the index afresh, with nothing stored (the patched sets being stored are let land first).
+    shared_words.wait_stored()
     with session_scope(engine) as session:
         session.connection().execute(text("DELETE FROM search_word_set"))
         session.commit()
-    shared_words.wait_stored()
     drop_mirror(second)
     with statements(second) as seen:
         assert _answers(second, ids) == patched
