@@ -32,6 +32,7 @@ from auth.schemas import (
     TokenCreated,
     TokenPublic,
 )
+from auth.token_cache import account_json
 from storage.pages import Page
 from storage.pagination import DEFAULT_LIMIT
 
@@ -47,9 +48,7 @@ async def read_me(request: Request) -> Response:
     # FastAPI's solving of one sub-dependency costs a tenth of so cheap a request. 401 is documented by path.
     await current_caller(request)
     body: bytes | None = request.state.account_json
-    if body is None:
-        body = AccountPublic.model_validate(request.state.account).model_dump_json().encode()
-    return Response(body, media_type="application/json")
+    return Response(body or account_json(request.state.account), media_type="application/json")
 
 
 @router.post("/accounts", response_model=AccountCreated, status_code=status.HTTP_201_CREATED)

@@ -36,6 +36,11 @@ class Credential:
     account_json: bytes
 
 
+def account_json(account: Account | AccountPublic) -> bytes:
+    """An account as `/me` answers it."""
+    return AccountPublic.model_validate(account).model_dump_json().encode()
+
+
 def cacheable(account: Account) -> bool:
     """Whether the account's tokens may be cached: active, and not waiting for its entity."""
     return account.is_active and not (Role(account.role) in _NEEDS_ENTITY and account.entity_id is None)
@@ -67,7 +72,7 @@ class TokenCache:
         if not cacheable(account):
             return
         public = AccountPublic.model_validate(account)
-        credential = Credential(token_id, expires_at, public, time.monotonic(), public.model_dump_json().encode())
+        credential = Credential(token_id, expires_at, public, time.monotonic(), account_json(public))
         with self._lock:
             if len(self._entries) >= self._max_entries:
                 for stale in list(self._entries)[: self._max_entries // 10 or 1]:

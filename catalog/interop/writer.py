@@ -62,13 +62,8 @@ class Publishers:
 
     def _target(self, name: str, target: str) -> str:
         """The entity an organisation map entry names, by id or USCC; an unknown one refuses the whole run."""
-        row = (
-            self.session.connection()
-            .execute(
-                text("SELECT id, status FROM entity WHERE id = :k OR uscc = :u"), {"k": target, "u": normalise(target)}
-            )
-            .first()
-        )
+        rows = self._entities("SELECT id, status FROM entity WHERE id = :k OR uscc = :u", k=target, u=normalise(target))
+        row = rows[0] if rows else None
         if row is None or row[1] == EntityStatus.suspended:
             raise RecordError(f"--org-map: {name!r} maps to {target!r}, which is no entity, or a suspended one")
         return str(row[0])
@@ -96,21 +91,17 @@ class Publishers:
             "(or it is suspended); map it to one with --org-map"
         )
 
+    def _entities(self, sql: str, **params: str) -> list[Any]:
+        """The (id, status) rows of a lookup, on the connection of the batch now open."""
+        return list(self.session.connection().execute(text(sql), params).all())
+
     def _entity(self, key: str) -> str | None:
         """The entity whose id or USCC the key is, else the one entity of that name; None if none or suspended."""
         if key not in self.cache:
-            rows = (
-                self.session.connection()
-                .execute(text("SELECT id, status FROM entity WHERE id = :k OR uscc = :u"), {"k": key, "u": key.upper()})
-                .all()
-            )
+            rows = self._entities("SELECT id, status FROM entity WHERE id = :k OR uscc = :u", k=key, u=key.upper())
             if not rows:
                 # Names are not unique: a name that several entities share names none of them.
-                rows = (
-                    self.session.connection()
-                    .execute(text("SELECT id, status FROM entity WHERE name = :k LIMIT 2"), {"k": key})
-                    .all()
-                )
+                rows = self._entities("SELECT id, status FROM entity WHERE name = :k LIMIT 2", k=key)
             usable = len(rows) == 1 and rows[0][1] != EntityStatus.suspended
             self.cache[key] = str(rows[0][0]) if usable else None
         return self.cache[key]
