@@ -37,7 +37,7 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, help="Worker processes (PostgreSQL deployments)."),
 ) -> None:
-    """Run the HTTP service; on the embedded SQLite database, run `pdr init` first; refuse to start unprepared."""
+    """Run the HTTP service; it prepares the embedded SQLite database itself, and refuses to start unprepared."""
     from catalog.operations import serving
 
     serving.serve(host, port, workers)

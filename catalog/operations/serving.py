@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from contextlib import nullcontext
 from types import FrameType
 
@@ -57,6 +59,20 @@ def _serving_problem(engine: Engine, settings: Settings) -> str | None:
     return None
 
 
+def prepare_embedded(engine: Engine, settings: Settings) -> None:
+    """The README's single command: migrate the embedded database if it needs it, and create its signing keys."""
+    if not migrate.is_current(engine):
+        # A child process migrates: Alembic and what it imports would otherwise stay in this worker's memory for as
+        # long as it serves. This process imports the service meanwhile, on the other core.
+        child = subprocess.Popen([sys.executable, "-m", "catalog.cli", "db", "upgrade"])
+        import catalog.app  # noqa: F401
+
+        if child.wait() != 0:
+            return  # what the child printed says why; the check that follows refuses to start
+    with session_scope(engine) as session:
+        keys.init_keys(session, settings.log_origin, settings.passphrase)
+
+
 def serve(host: str, port: int, workers: int) -> None:
     """Run the HTTP service; on the embedded SQLite database, prepare it first; refuse to start unprepared."""
     # Imported here: the other commands start without the server's modules.
@@ -68,11 +84,7 @@ def serve(host: str, port: int, workers: int) -> None:
     configure_logging(settings.log_format, settings.log_level)
     with common.engine(settings) as engine:
         if _is_embedded_default(settings):
-            # One process on one machine: the README's single command prepares its own database.
-            if not migrate.is_current(engine):  # Alembic is imported only when there is something to migrate
-                migrate.upgrade(engine)
-            with session_scope(engine) as session:
-                keys.init_keys(session, settings.log_origin, settings.passphrase)
+            prepare_embedded(engine, settings)
         problem = _serving_problem(engine, settings)
     if problem is not None:
         # One unwrapped line, for the journal and for whoever greps it.

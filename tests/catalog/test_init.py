@@ -3,6 +3,8 @@ registry writes succeed, and `pdr serve` refuses to start, naming the fix, where
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -80,6 +82,26 @@ def test_the_embedded_quickstart_prepares_its_own_database(tmp_path: Path, monke
     with serving_pdr(env, cwd=tmp_path) as served:
         assert _registry_write(served.url, _admin_token()) == 200
     assert (tmp_path / "var" / "pdr.db").exists()
+
+
+# What `pdr serve` runs on a new embedded database before it serves; then whether the schema is current, and the
+# modules the serving process holds.
+_FIRST_START = (
+    "import sys; from catalog.operations import common, serving; from storage import migrate; "
+    "settings = common.settings(); engine = common.engine(settings).__enter__(); "
+    "serving.prepare_embedded(engine, settings); print(migrate.is_current(engine)); print(*sys.modules)"
+)
+
+
+def test_a_first_embedded_start_migrates_in_a_child_and_serves_without_alembic(tmp_path: Path) -> None:
+    env = pdr_env(f"sqlite:///{tmp_path / 'pdr.db'}", tmp_path)
+    ran = subprocess.run(
+        [sys.executable, "-c", _FIRST_START], env=env, cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    current, modules = ran.stdout.splitlines()[-2:]
+    assert current == "True", ran.stdout + ran.stderr
+    assert "catalog.app" in modules.split()
+    assert "alembic" not in modules.split()
 
 
 @pytest.mark.skipif(POSTGRES_URL is None, reason="PostgreSQL: on SQLite `pdr serve` runs `pdr init` itself")
