@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.engine import Connection
 
-from catalog.search.formats import OVERFLOW_BIT, OVERFLOW_FORMAT, known_formats
+from catalog.search.formats import OVERFLOW_BIT, OVERFLOW_FORMAT
 from catalog.search.index import THEMES
 from catalog.search.mirror import (
     NO_YEAR,
@@ -50,7 +50,7 @@ def facet(
         return [FacetValue(k, n, THEME_LABELS_ZH[Theme(k)]) for k, n in _top(counted, limit)]
     if name == "format":
         names: dict[int, str] = {}
-        for format_name, bit in sorted(known_formats(connection).items()):
+        for format_name, bit in sorted(m.format_bits(connection).items()):
             names.setdefault(bit, OVERFLOW_FORMAT if bit == OVERFLOW_BIT else format_name)
         return [FacetValue(k, n) for k, n in _top(_expand_bits(_counted(m.formats, m["formats"][docs]), names), limit)]
     if name == "year":

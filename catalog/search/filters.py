@@ -9,7 +9,7 @@ from functools import reduce
 import numpy as np
 from sqlalchemy.engine import Connection
 
-from catalog.search.formats import known_formats, normalise_format
+from catalog.search.formats import normalise_format
 from catalog.search.index import THEME_BIT
 from catalog.search.mirror import (
     NO_YEAR,
@@ -45,7 +45,7 @@ def chosen(m: Mirror, connection: Connection, query: SearchQuery, words: Sequenc
             themes |= THEME_BIT[theme]
         chosen &= m.themes.table(lambda mask: bool(mask & themes))[m["themes"]]
     if query.formats:
-        known = known_formats(connection)
+        known = m.format_bits(connection)
         wanted = {normalise_format(f) for f in query.formats}
         formats = 0
         for name in wanted:

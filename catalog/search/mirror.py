@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import Pool
 
+from catalog.search.formats import known_formats
 from storage.statements import chunked, driver_rows, expanding
 
 FIELDS = ("title", "keywords", "description")
@@ -159,6 +160,7 @@ class Mirror:
         self.tag_docs: np.ndarray | None = None
         self.tag_codes = np.zeros(0, dtype=np.int32)
         self.tags = Codes()
+        self._format_bits: dict[str, int] | None = None
 
     # ------------------------------------------------------------ columns
 
@@ -246,6 +248,8 @@ class Mirror:
         if after >= 0 and len(changed):
             self._patch(connection, changed)
         self.generation = generation
+        # Formats are numbered only by index writes, which move the generation on: read them again.
+        self._format_bits = None
 
     def _patch(self, connection: Connection, changed: np.ndarray) -> None:
         """Bring word sets and tags up to date for rewritten documents, or drop them when too many changed."""
@@ -285,6 +289,17 @@ class Mirror:
         while self.word_bytes > WORD_SET_BUDGET and len(self.words) > 1:
             _, dropped = self.words.popitem(last=False)
             self.word_bytes -= _bytes_of(dropped)
+        return found
+
+    # ------------------------------------------------------------ formats
+
+    def format_bits(self, connection: Connection) -> dict[str, int]:
+        """Every format's bit, as the index writers numbered them, read once per generation."""
+        if self._format_bits is not None:
+            return self._format_bits
+        found = known_formats(connection)
+        if self._keeping:
+            self._format_bits = found
         return found
 
     # ------------------------------------------------------------ tags

@@ -48,3 +48,28 @@ def test_a_search_runs_a_fixed_number_of_statements(client: TestClient, app: Fas
         page = _search(client)
     assert len(page["items"]) == 20  # type: ignore[arg-type]
     assert len(_queries(full_page)) == STATEMENTS_PER_SEARCH, "\n".join(full_page)
+
+
+def _formats(client: TestClient, provider: Provider, fmt: str) -> dict[str, object]:
+    """Link a new published dataset in `fmt`, then search by that format with the format facet."""
+    dataset = published(client, provider)
+    link = {"name": fmt, "url": f"https://data.example.gov.cn/piles.{fmt}", "format": fmt}
+    linked = client.post(f"/api/v1/datasets/{dataset['id']}/distributions", json=link, headers=bearer(provider.token))
+    assert linked.status_code == 201, linked.text
+    found = client.get("/api/v1/datasets", params={"format": fmt, "facets": "format"})
+    assert found.status_code == 200, found.text
+    return dict(found.json())
+
+
+def test_the_format_names_are_read_once_an_index_generation(
+    client: TestClient, app: FastAPI, provider: Provider
+) -> None:
+    engine = app.state.engine
+    assert _formats(client, provider, "csv")["count"] == 1
+    with statements(engine) as again:
+        client.get("/api/v1/datasets", params={"format": "csv", "facets": "format"})
+    assert not [s for s in again if "catalog_format" in s]
+    # A format another writer numbered moves the generation on, and this process reads the names again.
+    page = _formats(client, provider, "xml")
+    assert page["count"] == 1
+    assert page["facets"] == {"format": [{"value": "XML", "count": 1, "label": None}]}
