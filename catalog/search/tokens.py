@@ -83,13 +83,18 @@ def index_tokens(value: str | None) -> list[str]:
             tokens.extend(map(str.__add__, run[:-1], run[1:]))
             tokens.append(run[-1])
         else:
-            folded = _fold(word)
-            token = _word_token(folded) if folded else None
-            if token:
-                tokens.append(token)
-                if token != folded:
-                    tokens.append(SPELLING + folded)
+            tokens.extend(_latin_tokens(word))
     return tokens
+
+
+@lru_cache(maxsize=200_000)
+def _latin_tokens(word: str) -> tuple[str, ...]:
+    """A Latin word's tokens: its stem, then its spelling when that differs; none for a word too long to index."""
+    folded = _fold(word)
+    token = _word_token(folded) if folded else None
+    if not token:
+        return ()
+    return (token,) if token == folded else (token, SPELLING + folded)
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,10 @@ class DocumentText:
         """Tokenize a dataset's text; keywords are separate runs, so no phrase spans two of them."""
         # Keywords joined by a newline tokenize as separate runs, exactly as one by one, in one call.
         streams = (index_tokens(title), index_tokens("\n".join(keywords)), index_tokens(description))
-        if sum(len(s) for s in streams) + 3 < MAX_POSITIONS:
+        total = sum(len(s) for s in streams)
+        if total <= MAX_PER_TOKEN:
+            return cls(*streams)  # the usual case: too few tokens for any limit to cut
+        if total + 3 < MAX_POSITIONS:
             counted = Counter(streams[0])
             counted.update(streams[1])
             counted.update(streams[2])
@@ -136,14 +144,17 @@ class DocumentText:
 
     def tsvector(self) -> str:
         """A PostgreSQL tsvector literal: weights A, B, C, with a position gap between fields."""
-        positions: dict[str, list[str]] = {}
+        # Each token's positions as one growing string: most tokens occur once, and lists cost more than they save.
+        positions: dict[str, str] = {}
         position = 1
         for weight, tokens in zip("ABC", (self.title, self.keywords, self.description), strict=True):
             for token in tokens:
-                positions.setdefault(token, []).append(f"{position}{weight}")
+                place = f"{position}{weight}"
+                held = positions.get(token)
+                positions[token] = place if held is None else f"{held},{place}"
                 position += 1
             position += 1
-        return " ".join(f"'{token}':{','.join(places)}" for token, places in positions.items())
+        return " ".join([f"'{token}':{places}" for token, places in positions.items()])
 
 
 @dataclass(frozen=True)

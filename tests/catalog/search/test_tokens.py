@@ -43,3 +43,16 @@ def test_a_word_kept_whole_has_the_finer_words_it_is_made_of() -> None:
 def jieba_keeps_whole(word: str) -> bool:
     """Whether the query segmenter keeps a word as one piece."""
     return [w.exact for w in parse_query(word)] == [Item(tuple(word[i : i + 2] for i in range(len(word) - 1)))]
+
+
+def test_a_documents_tsvector_weighs_its_fields_and_leaves_a_position_between_them() -> None:
+    text = search_tokens.DocumentText(["a", "b"], ["a"], ["c", "a"])
+    assert text.tsvector() == "'a':1A,4B,7C 'b':2A 'c':6C"
+
+
+def test_a_token_is_indexed_at_most_255_times_in_a_document() -> None:
+    assert search_tokens.MAX_PER_TOKEN == 255  # PostgreSQL keeps 256 positions per lexeme
+    at_limit = search_tokens.DocumentText.build("标题", [], " ".join(["停"] * 253))
+    assert at_limit.fields() == (["标题", "题"], [], ["停"] * 253)
+    over = search_tokens.DocumentText.build("标题", ["停车"], " ".join(["停"] * 300))
+    assert over.fields() == (["标题", "题"], ["停车", "车"], ["停"] * 255)
