@@ -20,6 +20,7 @@ from sqlalchemy import TextClause, func, insert, text
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
+from registry import frontiers
 from registry.keys import LOG, KeyRing, Signer
 from registry.merkle import (
     EMPTY_ROOT,
@@ -198,17 +199,11 @@ def _size_and_last(session: Session) -> tuple[int, LogCheckpoint | None]:
     return int(entries), last
 
 
-def _frontier(size: int) -> list[Node]:
-    """The complete subtrees a tree of `size` leaves splits into, largest first. Leaves appended to the tree are
-    hashed in with some of these as left siblings, or with subtrees the append makes itself."""
-    return [(level, (size >> level) - 1) for level in reversed(range(size.bit_length())) if size >> level & 1]
-
-
 def _stored_nodes_read(start: int, size: int, last: LogCheckpoint | None) -> list[Node]:
     """The stored subtrees an append growing the log from `start` to `size` leaves reads, to be asked for in one
     query: left siblings, the new root's parts and the consistency proof's; those the append creates end past `start`
     and are left out."""
-    nodes = [*_frontier(start), *nodes_for_root(size)]
+    nodes = [*frontiers.frontier(start), *nodes_for_root(size)]
     if last is not None and last.tree_size < size:
         nodes += nodes_for_consistency_proof(last.tree_size, size)
     return list({(level, index): None for level, index in nodes if (index + 1) << level <= start})
@@ -225,11 +220,15 @@ def append(session: Session, keyring: KeyRing, events: Sequence[Event], signer: 
     datas = [envelope_bytes(event) for event in events]
     hashes = [leaf_hash(data) for data in datas]
     size = start + len(events)
-    reader = _DbNodes(session).prefetch(_stored_nodes_read(start, size, last))
+    # The log's frontier as this process left it, when the newest checkpoint names the tree it built: then the
+    # stored hashes the append needs are all known, and none is read.
+    known = frontiers.known(start, last.root_hash) if last is not None and last.tree_size == start else {}
+    reader = _DbNodes(session, known).prefetch(_stored_nodes_read(start, size, last))
     new_nodes = append_leaf_hashes(start, hashes, reader)
     reader.pending.update({(node.level, node.index): node.hash for node in new_nodes})
     root = root_hash(size, reader)
     _check_extends(last, reader, size, root)
+    frontiers.remember(size, root, reader.pending)
     note = sign_checkpoint(key.name, size, root, private_key)
     # Plain multi-row inserts rather than ORM objects: a batch writes a thousand rows, and flushing objects cost more
     # than everything else an append does. A concurrent writer of the same size fails here on the primary key.
