@@ -13,15 +13,19 @@ from sqlmodel import Session, col, select
 
 from catalog.datasets.models import Dataset, DatasetDistribution, DatasetFile
 from catalog.datasets.views import dataset_formats
-from catalog.search.index import SearchDoc, index_documents
+from catalog.search.index import SearchDoc, generation, index_documents
 from catalog.search.tokens import DocumentText
 from registry.enums import SubjectStatus
 from registry.models import DataResource, LogEntry
 from storage.db import upgrade_to_write
 
 REGISTRY_FEED = "registry_log"
-# The newest entry of the registry's log and how far the catalog has followed it, in one round trip.
-_FEED_BEHIND = text("SELECT (SELECT max(idx) FROM log_entry), (SELECT position FROM catalog_sync WHERE name = :n)")
+# The newest entry of the registry's log, how far the catalog has followed it, and the search index's generation,
+# in one round trip.
+_FEED_BEHIND = text(
+    "SELECT (SELECT max(idx) FROM log_entry), (SELECT position FROM catalog_sync WHERE name = :n), "
+    "(SELECT position FROM catalog_sync WHERE name = 'generation')"
+)
 # The advisory lock that lets one transaction at a time follow the registry's log (PostgreSQL).
 REGISTRY_SYNC_LOCK = 5006
 
@@ -127,9 +131,25 @@ def sync_registry(session: Session) -> int:
     The access level of a linked dataset lives in the registry; this keeps the search rows' copy of it current.
     Returns how many datasets were reindexed.
     """
-    newest, followed = session.connection().execute(_FEED_BEHIND, {"n": REGISTRY_FEED}).one()
+    newest, followed, _ = session.connection().execute(_FEED_BEHIND, {"n": REGISTRY_FEED}).one()
     if newest is None or (followed is not None and newest <= followed):
         return 0
+    return _catch_up(session, newest)
+
+
+def follow_registry(session: Session) -> int:
+    """Follow the registry's log as `sync_registry` does; the search index's generation to search at, read with
+    where the log stands when the catalog had followed it already."""
+    newest, followed, index_generation = session.connection().execute(_FEED_BEHIND, {"n": REGISTRY_FEED}).one()
+    if newest is None or (followed is not None and newest <= followed):
+        return int(index_generation or 0)
+    _catch_up(session, newest)
+    return generation(session.connection())
+
+
+def _catch_up(session: Session, newest: int) -> int:
+    """Reindex the datasets linked to resources registered in log entries the catalog has not followed yet, up to
+    `newest`; how many were reindexed."""
     position_sql = text("SELECT position FROM catalog_sync WHERE name = :n")
     # A search runs in a read transaction; catching up writes, so it becomes a writer first, and then re-reads
     # the position another request may have moved meanwhile. On PostgreSQL two searches would both catch up (and

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from auth.caller import Caller
 from auth.roles import Role
-from catalog.datasets.index import sync_registry
+from catalog.datasets.index import follow_registry
 from catalog.datasets.models import Dataset
 from catalog.datasets.schemas import DatasetPublic
 from catalog.datasets.views import present
@@ -41,9 +41,9 @@ def search_datasets(session: Session, caller: Caller, query: SearchQuery) -> Sea
     # Imported by the first search: the search engine brings numpy, which a worker of an empty catalog never needs.
     from catalog.search.service import find
 
-    sync_registry(session)
+    at_generation = follow_registry(session)
     query.viewer = viewer_of(caller)
-    hits = find(session, query)
+    hits = find(session, query, at_generation)
     # The page's datasets with their publishers in one query; a dataset the mirror knows but this transaction
     # cannot see yet (it began before the write) is left out by the join.
     rows = session.exec(

@@ -44,8 +44,9 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     )
 
 
-def find(session: Session, query: SearchQuery) -> Hits:
-    """Run a search: one page of document numbers, the exact count and the requested facets."""
+def find(session: Session, query: SearchQuery, at_generation: int | None = None) -> Hits:
+    """Run a search: one page of document numbers, the exact count and the requested facets; at the index generation
+    given when the caller has read it in this transaction."""
     check_query(query)
     connection = session.connection()
     items = parse_query(query.q)
@@ -54,7 +55,8 @@ def find(session: Session, query: SearchQuery) -> Hits:
         sort = "newest"
     cursor = _cursor(query.cursor, sort)
     mirror = mirror_of(connection, new_mirror)
-    with mirror.reading(connection, generation(connection)) as m:
+    at = generation(connection) if at_generation is None else at_generation
+    with mirror.reading(connection, at) as m:
         words = [matched(m, connection, word) for word in items]
         found = chosen(m, connection, query, [w.anywhere for w in words])
         docs = np.flatnonzero(found)
