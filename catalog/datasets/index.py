@@ -131,20 +131,26 @@ def sync_registry(session: Session) -> int:
     The access level of a linked dataset lives in the registry; this keeps the search rows' copy of it current.
     Returns how many datasets were reindexed.
     """
-    newest, followed, _ = session.connection().execute(_FEED_BEHIND, {"n": REGISTRY_FEED}).one()
-    if newest is None or (followed is not None and newest <= followed):
-        return 0
-    return _catch_up(session, newest)
+    newest, _ = _feed_behind(session)
+    return 0 if newest is None else _catch_up(session, newest)
 
 
 def follow_registry(session: Session) -> int:
     """Follow the registry's log as `sync_registry` does; the search index's generation to search at, read with
     where the log stands when the catalog had followed it already."""
-    newest, followed, index_generation = session.connection().execute(_FEED_BEHIND, {"n": REGISTRY_FEED}).one()
-    if newest is None or (followed is not None and newest <= followed):
-        return int(index_generation or 0)
+    newest, index_generation = _feed_behind(session)
+    if newest is None:
+        return index_generation
     _catch_up(session, newest)
     return generation(session.connection())
+
+
+def _feed_behind(session: Session) -> tuple[int | None, int]:
+    """The registry log's newest entry when the catalog has not followed it yet (else None), and the index's
+    generation, in one statement."""
+    newest, followed, index_generation = session.connection().execute(_FEED_BEHIND, {"n": REGISTRY_FEED}).one()
+    behind = newest is not None and (followed is None or newest > followed)
+    return (int(newest) if behind else None), int(index_generation or 0)
 
 
 def _catch_up(session: Session, newest: int) -> int:
