@@ -49,6 +49,7 @@ from registry.enums import (
     EntityKind,
     SubjectType,
 )
+from registry.issue_head import read_ahead
 from registry.keys import ISSUER, LOG, public_key_of
 from registry.models import Certificate, Registration
 from registry.schemas import CertificateRequest, CertificateSummary
@@ -216,10 +217,10 @@ def issue_previews(
     # One statement takes both ranges: the serial numbers and the status-list bits.
     taken = next_ranges(session, [serials, bits], len(shown))
     numbers = [make_certificate_number(today.year, today.month, settings.registry_code, n) for n in taken[serials]]
-    slots = status_list.allocations(session, base_url, taken[bits])
     keyring = keyring_of(session)
-    # Both keys in one query: the issuer's signs the credentials, the log's the checkpoint.
-    signers = keyring.signers(session, [ISSUER, LOG])
+    # The issuer's key signs the credentials, the log's the checkpoint.
+    ahead = read_ahead(session, keyring, base_url, taken[bits])
+    slots, signers = ahead.slots, ahead.signers
     key, private_key = signers[ISSUER]
     issuer = issuer_object(key.name, issuer_name_of(session))
     method = did_key_verification_method(public_key_of(key))
@@ -229,7 +230,7 @@ def issue_previews(
         for t, slot in zip(terms, slots, strict=True)
     ]
     logged = [issued_event(credential) for credential in credentials]
-    indexes = log.append(session, keyring, logged, signers[LOG])
+    indexes = log.append(session, keyring, logged, signers[LOG], ahead.log_head)
     rows = [
         certificate_row(t, credential, event, key.id, slot, index, caller)
         for t, credential, event, slot, index in zip(terms, credentials, logged, slots, indexes, strict=True)

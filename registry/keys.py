@@ -154,6 +154,9 @@ class KeyRing:
 
     def __post_init__(self) -> None:
         self._opened: dict[str, Ed25519PrivateKey] = {}
+        # Key rows by id, as first read: a key's id, name and halves never change (only `retired_at`, which the
+        # caller's own read of the active ids already took into account).
+        self._rows: dict[str, SigningKey] = {}
         self._lock = threading.Lock()
 
     def signer(self, session: Session, purpose: str) -> Signer:
@@ -166,9 +169,22 @@ class KeyRing:
         active = active_keys(session, purposes)
         return {purpose: self._opened_signer(active.get(purpose), purpose) for purpose in purposes}
 
+    def signers_by_id(self, session: Session, active_ids: dict[str, str], purposes: Sequence[str]) -> dict[str, Signer]:
+        """The signers of several purposes whose active keys' ids the caller has read, from the keys this ring has
+        seen (reading only those it has not); refused as `signers` refuses."""
+        missing = [key_id for key_id in active_ids.values() if key_id not in self._rows]
+        if missing:
+            for key in session.exec(select(SigningKey).where(col(SigningKey.id).in_(missing))):
+                self._rows[key.id] = SigningKey(**key.model_dump())  # a copy, bound to no session
+        return {
+            purpose: self._opened_signer(self._rows.get(active_ids.get(purpose, "")), purpose) for purpose in purposes
+        }
+
     def _opened_signer(self, key: SigningKey | None, purpose: str) -> Signer:
         if key is None:
             raise KeysMissing(purpose)
+        if key.id not in self._rows:
+            self._rows[key.id] = SigningKey(**key.model_dump())  # a copy, bound to no session
         with self._lock:
             private_key = self._opened.get(key.id)
             if private_key is None:

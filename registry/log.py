@@ -209,14 +209,21 @@ def _stored_nodes_read(start: int, size: int, last: LogCheckpoint | None) -> lis
     return list({(level, index): None for level, index in nodes if (index + 1) << level <= start})
 
 
-def append(session: Session, keyring: KeyRing, events: Sequence[Event], signer: Signer | None = None) -> list[int]:
+def append(
+    session: Session,
+    keyring: KeyRing,
+    events: Sequence[Event],
+    signer: Signer | None = None,
+    head: tuple[int, LogCheckpoint] | None = None,
+) -> list[int]:
     """Append events as leaves and sign one checkpoint for the batch; returns their indexes. `signer` is the log key
-    when the caller has read it already."""
+    and `head` the log's size and newest checkpoint, when the caller has read them under the lock with no append
+    since."""
     if not events:
         return []
     key, private_key = signer or keyring.signer(session, LOG)
     lock(session)
-    start, last = _size_and_last(session)
+    start, last = head or _size_and_last(session)
     datas = [envelope_bytes(event) for event in events]
     hashes = [leaf_hash(data) for data in datas]
     size = start + len(events)

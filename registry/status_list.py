@@ -121,7 +121,12 @@ def allocations(session: Session, base_url: str, taken: range, list_name: str = 
     if latest is None or latest.length <= indexes[-1]:
         # The list must cover the bits before a verifier is pointed at them.
         latest = publish(session, base_url, list_name, min_index=indexes[-1])
-    return [Allocation(list_name, index, str(latest.credential["id"])) for index in indexes]
+    return covered_allocations(str(latest.credential["id"]), taken, list_name)
+
+
+def covered_allocations(url: str, taken: range, list_name: str = CERTIFICATES) -> list[Allocation]:
+    """The bits of values taken from the list's counter, which the list published at `url` already covers."""
+    return [Allocation(list_name, value - 1, url) for value in taken]
 
 
 def _length_for(index: int) -> int:

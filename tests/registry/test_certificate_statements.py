@@ -16,6 +16,7 @@ from catalog.settings import Settings
 from registry import certificates, log
 from registry.certificate_batches import issue_batch
 from registry.context import bind
+from registry.keys import KeyRing
 from registry.schemas import CertificateRequest
 from storage.db import session_scope
 from tests.support.certificates import registered_resource
@@ -26,17 +27,20 @@ from tests.support.statements import statements
 STAFF = Caller(account_id=None, name="operator", role=Role.operator)
 SCOPE = "在广州市范围内用于交通规划研究"
 # BEGIN IMMEDIATE on SQLite, the log's advisory lock on PostgreSQL; then the target with its registration, holder
-# and any open cancellation (1), both counters (1), the status list (1), both signing keys (1), the log's size with
-# its checkpoint (1), but none of the hashes the append needs: this process built the tree the checkpoint names, and
-# kept its frontier; then the log entry, its nodes, the checkpoint, the audit event and the certificate (5).
-STATEMENTS_PER_ISSUE = 11
+# and any open cancellation (1), both counters (1), and in one statement the log's size with its checkpoint, the
+# status list's length and the ids of the keys that sign now (1). No key row is read: the app's key ring has seen
+# those keys. No hash is read either: this process built the tree the checkpoint names and kept its frontier. Then
+# the log entry, its nodes, the checkpoint, the audit event and the certificate (5).
+STATEMENTS_PER_ISSUE = 9
 
 
-def _issue(engine: Engine, settings: Settings, clock: FakeClock, resource: dict[str, Any], *, batch: bool) -> None:
+def _issue(
+    engine: Engine, settings: Settings, keyring: KeyRing, clock: FakeClock, resource: dict[str, Any], *, batch: bool
+) -> None:
     """Issue one certificate on the resource, alone or as a batch of one, in a session of its own."""
     request = CertificateRequest(resource_id=resource["id"], rights=["holding"], scope=SCOPE)
     with session_scope(engine) as session:
-        bound = bind(session, clock.now, settings.keyring())
+        bound = bind(session, clock.now, keyring)
         if batch:
             issue_batch(bound, STAFF, settings.registry, settings.base_url, [request])
         else:
@@ -46,15 +50,21 @@ def _issue(engine: Engine, settings: Settings, clock: FakeClock, resource: dict[
 def test_a_single_issue_runs_a_fixed_number_of_statements(
     client: TestClient, clock: FakeClock, provider: Provider, operator: str, engine: Engine, settings: Settings
 ) -> None:
-    resources = [registered_resource(client, clock, provider, operator, name=f"计数资源{i}") for i in range(3)]
+    resources = [registered_resource(client, clock, provider, operator, name=f"计数资源{i}") for i in range(4)]
+    keyring = settings.keyring()  # one per process, as the app keeps
     # The first certificate publishes the status list, which later ones find in place.
-    _issue(engine, settings, clock, resources[0], batch=False)
+    _issue(engine, settings, keyring, clock, resources[0], batch=False)
     with statements(engine) as single:
-        _issue(engine, settings, clock, resources[1], batch=False)
+        _issue(engine, settings, keyring, clock, resources[1], batch=False)
     assert len(single) == STATEMENTS_PER_ISSUE, "\n".join(single)
     with statements(engine) as batch_of_one:
-        _issue(engine, settings, clock, resources[2], batch=True)
+        _issue(engine, settings, keyring, clock, resources[2], batch=True)
     assert len(batch_of_one) == STATEMENTS_PER_ISSUE, "\n".join(batch_of_one)
+    # A new key ring (another process's) reads the two key rows once.
+    with statements(engine) as first_in_process:
+        _issue(engine, settings, settings.keyring(), clock, resources[3], batch=False)
+    assert len(first_in_process) == STATEMENTS_PER_ISSUE + 1, "\n".join(first_in_process)
+    assert "signing_key.id IN" in first_in_process[-6]
 
 
 _ADVISORY_LOCKS = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
