@@ -28,7 +28,22 @@ def record(
     status: int | None = None,
 ) -> AuditEvent:
     """Add an audit row to the caller's transaction, so it commits or rolls back with the change."""
-    event = AuditEvent(
+    event = audit_event(session, caller, action, target, outcome=outcome, status=status)
+    session.add(event)
+    return event
+
+
+def audit_event(
+    session: Session,
+    caller: Caller,
+    action: str,
+    target: str | None,
+    *,
+    outcome: str = "success",
+    status: int | None = None,
+) -> AuditEvent:
+    """The audit row of an action at the session's moment, for the caller to write with the change."""
+    return AuditEvent(
         actor_id=caller.account_id,
         actor_name=caller.name,
         action=action,
@@ -39,8 +54,6 @@ def record(
         client_addr=caller.client_addr,
         at=now_of(session),
     )
-    session.add(event)
-    return event
 
 
 def _outcome(status: int) -> str:

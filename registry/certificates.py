@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from auth import audit
 from auth.caller import SYSTEM, Caller
+from auth.models import AuditEvent
 from registry import events, log, status_list
 from registry.certificate_credential import (
     CERTIFICATE_TYPE,
@@ -57,6 +58,7 @@ from registry.status_list import Allocation
 from storage.db import now_of
 from storage.exceptions import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from storage.pagination import PageOf, paginate_by_id
+from storage.together import adopt, insert_together, instance_rows
 
 # ---------------------------------------------------------------- issuing
 
@@ -230,14 +232,15 @@ def issue_previews(
         for t, slot in zip(terms, slots, strict=True)
     ]
     logged = [issued_event(credential) for credential in credentials]
-    indexes = log.append(session, keyring, logged, signers[LOG], ahead.log_head)
+    appended = log.prepare_append(session, keyring, logged, signers[LOG], ahead.log_head)
     rows = [
         certificate_row(t, credential, event, key.id, slot, index, caller)
-        for t, credential, event, slot, index in zip(terms, credentials, logged, slots, indexes, strict=True)
+        for t, credential, event, slot, index in zip(terms, credentials, logged, slots, appended.indexes, strict=True)
     ]
-    session.add_all(rows)
-    for row in rows:
-        audit.record(session, caller, "certificate.issue", f"certificate:{row.number}")
+    audits = [audit.audit_event(session, caller, "certificate.issue", f"certificate:{row.number}") for row in rows]
+    # The log's rows, the audit trail's and the certificates' in one statement where the database allows it.
+    insert_together(session, [*appended.writes, instance_rows(AuditEvent, audits), instance_rows(Certificate, rows)])
+    adopt(session, rows)
     return rows
 
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import rfc8785
-from sqlalchemy import TextClause, func, insert, text
+from sqlalchemy import TextClause, func, text
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
@@ -48,6 +48,7 @@ from registry.tiles import (
 )
 from registry.tlog_proof import format_tlog_proof
 from storage.exceptions import Conflict, FieldProblem, InvalidInput, NotFound
+from storage.together import Rows, insert_together, table_of
 
 ENVELOPE_VERSION = 1
 MAX_ENTRY_BYTES = MAX_ENTRY_SIZE  # entry bundles prefix each entry with a 16-bit length
@@ -209,6 +210,14 @@ def _stored_nodes_read(start: int, size: int, last: LogCheckpoint | None) -> lis
     return list({(level, index): None for level, index in nodes if (index + 1) << level <= start})
 
 
+@dataclass(frozen=True)
+class Appended:
+    """An append worked out and its checkpoint signed, not yet written: the events' indexes and the rows to insert."""
+
+    indexes: list[int]
+    writes: list[Rows]
+
+
 def append(
     session: Session,
     keyring: KeyRing,
@@ -219,8 +228,22 @@ def append(
     """Append events as leaves and sign one checkpoint for the batch; returns their indexes. `signer` is the log key
     and `head` the log's size and newest checkpoint, when the caller has read them under the lock with no append
     since."""
+    appended = prepare_append(session, keyring, events, signer, head)
+    insert_together(session, appended.writes)
+    return appended.indexes
+
+
+def prepare_append(
+    session: Session,
+    keyring: KeyRing,
+    events: Sequence[Event],
+    signer: Signer | None = None,
+    head: tuple[int, LogCheckpoint] | None = None,
+) -> Appended:
+    """An append of `events` worked out under the log's lock, for the caller to write (with rows of its own) before
+    anything else appends in its transaction."""
     if not events:
-        return []
+        return Appended([], [])
     key, private_key = signer or keyring.signer(session, LOG)
     lock(session)
     start, last = head or _size_and_last(session)
@@ -238,16 +261,15 @@ def append(
     frontiers.remember(size, root, reader.pending)
     note = sign_checkpoint(key.name, size, root, private_key)
     # Plain multi-row inserts rather than ORM objects: a batch writes a thousand rows, and flushing objects cost more
-    # than everything else an append does. A concurrent writer of the same size fails here on the primary key.
+    # than everything else an append does. A concurrent writer of the same size fails on the primary key.
     entries = [
         {"idx": start + offset, "kind": event.kind, "subject": event.subject, "at": event.at, "data": data}
         for offset, (event, data) in enumerate(zip(events, datas, strict=True))
     ]
-    session.execute(insert(LogEntry), entries)
-    session.execute(insert(LogNode), [{"level": n.level, "index": n.index, "hash": n.hash} for n in new_nodes])
+    nodes = [{"level": n.level, "index": n.index, "hash": n.hash} for n in new_nodes]
     checkpoint = {"tree_size": size, "root_hash": root, "note": note, "key_id": key.id, "created_at": events[-1].at}
-    session.execute(insert(LogCheckpoint), [checkpoint])
-    return list(range(start, size))
+    writes = [(table_of(LogEntry), entries), (table_of(LogNode), nodes), (table_of(LogCheckpoint), [checkpoint])]
+    return Appended(list(range(start, size)), writes)
 
 
 def _check_extends(last: LogCheckpoint | None, reader: _DbNodes, size: int, root: bytes) -> None:

@@ -30,8 +30,9 @@ SCOPE = "在广州市范围内用于交通规划研究"
 # and any open cancellation (1), both counters (1), and in one statement the log's size with its checkpoint, the
 # status list's length and the ids of the keys that sign now (1). No key row is read: the app's key ring has seen
 # those keys. No hash is read either: this process built the tree the checkpoint names and kept its frontier. Then
-# the log entry, its nodes, the checkpoint, the audit event and the certificate (5).
-STATEMENTS_PER_ISSUE = 9
+# the log entry, its nodes, the checkpoint, the audit event and the certificate: one statement on PostgreSQL, five on
+# SQLite, which has no INSERT in a WITH clause.
+STATEMENTS_PER_ISSUE = {"postgresql": 5, "sqlite": 9}
 
 
 def _issue(
@@ -52,19 +53,20 @@ def test_a_single_issue_runs_a_fixed_number_of_statements(
 ) -> None:
     resources = [registered_resource(client, clock, provider, operator, name=f"计数资源{i}") for i in range(4)]
     keyring = settings.keyring()  # one per process, as the app keeps
+    expected = STATEMENTS_PER_ISSUE[engine.dialect.name]
     # The first certificate publishes the status list, which later ones find in place.
     _issue(engine, settings, keyring, clock, resources[0], batch=False)
     with statements(engine) as single:
         _issue(engine, settings, keyring, clock, resources[1], batch=False)
-    assert len(single) == STATEMENTS_PER_ISSUE, "\n".join(single)
+    assert len(single) == expected, "\n".join(single)
     with statements(engine) as batch_of_one:
         _issue(engine, settings, keyring, clock, resources[2], batch=True)
-    assert len(batch_of_one) == STATEMENTS_PER_ISSUE, "\n".join(batch_of_one)
+    assert len(batch_of_one) == expected, "\n".join(batch_of_one)
     # A new key ring (another process's) reads the two key rows once.
     with statements(engine) as first_in_process:
         _issue(engine, settings, settings.keyring(), clock, resources[3], batch=False)
-    assert len(first_in_process) == STATEMENTS_PER_ISSUE + 1, "\n".join(first_in_process)
-    assert "signing_key.id IN" in first_in_process[-6]
+    assert len(first_in_process) == expected + 1, "\n".join(first_in_process)
+    assert sum("signing_key.id IN" in statement for statement in first_in_process) == 1
 
 
 _ADVISORY_LOCKS = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
