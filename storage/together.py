@@ -1,21 +1,22 @@
-"""Rows of several tables inserted together in the caller's transaction: in one statement on PostgreSQL (each table
-but the last in a data-modifying WITH clause), one statement per table elsewhere."""
+"""Rows of several tables inserted together in the caller's transaction: in one statement on PostgreSQL (each row but
+the last in a data-modifying WITH clause), one statement per table elsewhere and for many rows."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Insert, Table, bindparam, insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
 
 # The rows of one table, as column name to value.
 Rows = tuple[Table, list[dict[str, Any]]]
 
-# Above this many values, one statement per table: a multi-row VALUES of that size costs more to compile than the
-# round trips it saves, and PostgreSQL takes at most 65,535 parameters a statement.
-MAX_VALUES_TOGETHER = 2_000
+# Above this many rows, one statement per table: each row has a WITH clause of its own (below), and a statement of
+# hundreds of them costs more to compile than the round trips it saves.
+MAX_ROWS_TOGETHER = 64
 
 
 def table_of(model: type[SQLModel]) -> Table:
@@ -33,17 +34,36 @@ def instance_rows(model: type[SQLModel], instances: Sequence[SQLModel]) -> Rows:
 def insert_together(session: Session, writes: Sequence[Rows]) -> None:
     """Insert each table's rows, in the order given, in as few statements as the database allows."""
     writes = [(table, rows) for table, rows in writes if rows]
-    values = sum(len(rows) * len(rows[0]) for _, rows in writes)
-    if session.get_bind().dialect.name != "postgresql" or len(writes) < 2 or values > MAX_VALUES_TOGETHER:
+    count = sum(len(rows) for _, rows in writes)
+    if session.get_bind().dialect.name != "postgresql" or count < 2 or count > MAX_ROWS_TOGETHER:
         for table, rows in writes:
             session.execute(insert(table), rows)
         return
-    *first, (last_table, last_rows) = writes
-    statement = insert(last_table).values(last_rows)
-    for position, (table, rows) in enumerate(first):
+    statement = _together(tuple((table, len(rows), tuple(rows[0])) for table, rows in writes))
+    values = {
+        f"v{position}_{row}_{key}": value
+        for position, (_, rows) in enumerate(writes)
+        for row, one in enumerate(rows)
+        for key, value in one.items()
+    }
+    session.execute(statement, values)
+
+
+# Shapes are few (a single issue's, a small batch's), and a statement built once is compiled once: SQLAlchemy caches
+# the compiled form of single-row INSERTs by their structure, though not of multi-row ones, so each row has its own.
+@functools.lru_cache(maxsize=64)
+def _together(shape: Sequence[tuple[Table, int, tuple[str, ...]]]) -> Insert:
+    """One statement inserting the rows of each table in `shape` (table, rows, columns), the last row in the statement
+    itself and each other in a WITH clause of its own."""
+    *first, statement = [
+        insert(table).values({key: bindparam(f"v{position}_{row}_{key}") for key in keys})
+        for position, (table, count, keys) in enumerate(shape)
+        for row in range(count)
+    ]
+    for position, written in enumerate(first):
         # A data-modifying WITH runs exactly once, to completion, whether or not the statement reads it.
-        statement = statement.add_cte(insert(table).values(rows).cte(f"written_{position}"))
-    session.execute(statement)
+        statement = statement.add_cte(written.cte(f"written_{position}"))
+    return statement
 
 
 def adopt(session: Session, instances: Sequence[SQLModel]) -> None:

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from registry.models import Counter, LogNode
 from storage.db import session_scope
-from storage.together import MAX_VALUES_TOGETHER, adopt, insert_together, instance_rows, table_of
+from storage.together import MAX_ROWS_TOGETHER, adopt, insert_together, instance_rows, table_of
 from tests.support.statements import statements
 
 
@@ -49,8 +49,8 @@ def test_a_refused_row_leaves_nothing_of_the_others(engine: Engine) -> None:
     assert _counts(engine) == (0, 1)
 
 
-def test_many_values_go_in_one_statement_a_table(engine: Engine) -> None:
-    many = _nodes(MAX_VALUES_TOGETHER // 3 + 1)  # three values a row
+def test_many_rows_go_in_one_statement_a_table(engine: Engine) -> None:
+    many = _nodes(MAX_ROWS_TOGETHER)
     with session_scope(engine) as session, statements(engine) as seen:
         insert_together(session, [(table_of(LogNode), many), (table_of(LogNode), _nodes(1, level=1))])
         session.commit()
