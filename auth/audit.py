@@ -28,28 +28,20 @@ def record(
     status: int | None = None,
 ) -> AuditEvent:
     """Add an audit row to the caller's transaction, so it commits or rolls back with the change."""
-    event = audit_event(session, caller, action, target, outcome=outcome, status=status)
+    event = audit_event(session, caller, action, target)
+    event.outcome, event.status = outcome, status
     session.add(event)
     return event
 
 
-def audit_event(
-    session: Session,
-    caller: Caller,
-    action: str,
-    target: str | None,
-    *,
-    outcome: str = "success",
-    status: int | None = None,
-) -> AuditEvent:
-    """The audit row of an action at the session's moment, for the caller to write with the change."""
+def audit_event(session: Session, caller: Caller, action: str, target: str | None) -> AuditEvent:
+    """The audit row of a successful action at the session's moment, for the caller to write with the change."""
     return AuditEvent(
         actor_id=caller.account_id,
         actor_name=caller.name,
         action=action,
         target=target[:200] if target else None,
-        outcome=outcome,
-        status=status,
+        outcome="success",
         request_id=caller.request_id,
         client_addr=caller.client_addr,
         at=now_of(session),
