@@ -38,8 +38,7 @@ from __future__ import annotations
 
 import re
 import secrets
-
-from stdnum.iso7064 import mod_37_36
+from types import ModuleType
 
 DEFAULT_REGISTRY_CODE = "4401"
 QUERY_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -53,13 +52,23 @@ _FOUR_DIGITS = re.compile(r"[0-9]{4}")
 _SIX_DIGITS = re.compile(r"[0-9]{6}")
 
 
-def _check_char(payload: str) -> str:
-    check: str = mod_37_36.calc_check_digit(payload.replace("-", ""))
+def _mod_37_36() -> ModuleType:
+    # Imported at first use: python-stdnum's package brings pydoc with it, 1.5 MB that a worker which never numbers or
+    # checks a code would keep.
+    from stdnum.iso7064 import mod_37_36
+
+    return mod_37_36
+
+
+def mod_37_36_check(payload: str) -> str:
+    """The ISO 7064 MOD 37,36 check character of a payload, its hyphens ignored."""
+    check: str = _mod_37_36().calc_check_digit(payload.replace("-", ""))
     return check
 
 
-def _check_ok(code: str) -> bool:
-    ok: bool = mod_37_36.is_valid(code.replace("-", ""))
+def mod_37_36_valid(code: str) -> bool:
+    """Whether a code's last character is the ISO 7064 MOD 37,36 check character of the rest, hyphens ignored."""
+    ok: bool = _mod_37_36().is_valid(code.replace("-", ""))
     return ok
 
 
@@ -89,7 +98,7 @@ def make_registration_code(year: int, registry_code: str, serial: int) -> str:
     _digits("registry_code", registry_code, _FOUR_DIGITS, 4)
     _in_range("serial", serial, 1, 99_999_999)
     body = f"PDR-{year:04d}-{registry_code}-{serial:08d}"
-    return f"{body}-{_check_char(body)}"
+    return f"{body}-{mod_37_36_check(body)}"
 
 
 def parse_registration_code(code: str) -> tuple[int, str, int]:
@@ -98,7 +107,7 @@ def parse_registration_code(code: str) -> tuple[int, str, int]:
     match = _REGISTRATION.fullmatch(cleaned) if cleaned is not None else None
     if match is None or cleaned is None:
         raise ValueError(f"not a registration code of the form PDR-YYYY-RRRR-NNNNNNNN-C: {code!r}")
-    if not _check_ok(cleaned):
+    if not mod_37_36_valid(cleaned):
         raise ValueError(f"registration code {code!r} has a wrong check character (mistyped?)")
     year, serial = int(match[1]), int(match[3])
     if year < 1000 or serial < 1:
@@ -118,13 +127,13 @@ def is_valid_registration_code(code: str) -> bool:
 def new_query_code() -> str:
     """Return a fresh random result query code: 12 unambiguous characters and a check character."""
     body = "".join(secrets.choice(QUERY_ALPHABET) for _ in range(QUERY_LENGTH))
-    return body + _check_char(body)
+    return body + mod_37_36_check(body)
 
 
 def is_valid_query_code(code: str) -> bool:
     """Tell whether ``code`` is a well-formed result query code with a correct check character."""
     cleaned = _clean(code)
-    return cleaned is not None and _QUERY.fullmatch(cleaned) is not None and _check_ok(cleaned)
+    return cleaned is not None and _QUERY.fullmatch(cleaned) is not None and mod_37_36_valid(cleaned)
 
 
 def _make_catalogue_code(prefix: str, region: str, year: int, serial: int) -> str:
@@ -132,7 +141,7 @@ def _make_catalogue_code(prefix: str, region: str, year: int, serial: int) -> st
     _in_range("year", year, 1000, 9999)
     _in_range("serial", serial, 1, 999_999)
     body = f"{prefix}-{region}-{year:04d}-{serial:06d}"
-    return f"{body}-{_check_char(body)}"
+    return f"{body}-{mod_37_36_check(body)}"
 
 
 def _parse_catalogue_code(prefix: str, what: str, code: str) -> tuple[str, int, int]:
@@ -140,7 +149,7 @@ def _parse_catalogue_code(prefix: str, what: str, code: str) -> tuple[str, int, 
     match = _RESOURCE_OR_PRODUCT.fullmatch(cleaned) if cleaned is not None else None
     if match is None or cleaned is None or match[1] != prefix:
         raise ValueError(f"not a {what} code of the form {prefix}-RRRRRR-YYYY-NNNNNN-C: {code!r}")
-    if not _check_ok(cleaned):
+    if not mod_37_36_valid(cleaned):
         raise ValueError(f"{what} code {code!r} has a wrong check character (mistyped?)")
     year, serial = int(match[3]), int(match[4])
     if year < 1000 or serial < 1:

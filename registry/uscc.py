@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import re
 
-from stdnum.cn import uscc as _stdnum_uscc
-
 from storage.exceptions import FieldProblem, InvalidInput
 
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -41,7 +39,10 @@ def check_character(first17: str) -> str:
     """Return the GB 32100-2015 check character for the first 17 characters of a code."""
     if len(first17) != LENGTH - 1 or any(c not in CHARSET for c in first17):
         raise ValueError("need 17 characters from the USCC character set")
-    check: str = _stdnum_uscc.calc_check_digit(first17)
+    # Imported at first use, like registry.codes' check characters: python-stdnum's package brings pydoc.
+    from stdnum.cn import uscc
+
+    check: str = uscc.calc_check_digit(first17)
     return check
 
 

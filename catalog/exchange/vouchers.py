@@ -20,11 +20,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlmodel import Session, select
-from stdnum.iso7064 import mod_37_36
 
 from auth.caller import Caller
 from catalog.exchange.models import Voucher
 from catalog.exchange.visibility import listable, may_see
+from registry.codes import mod_37_36_check, mod_37_36_valid
 from registry.deadlines import china_date
 from storage.exceptions import FieldProblem, InvalidInput, NotFound
 from storage.pagination import PageOf, paginate_by_id
@@ -37,7 +37,7 @@ _NUMBER = re.compile(rf"{PREFIX}([0-9]{{4}})([0-9]{{10,19}})([0-9A-Z])")
 def voucher_number(year: int, log_index: int) -> str:
     """The number of the voucher of the agreement at `log_index`, issued in `year` (China calendar)."""
     body = f"{PREFIX}{year:04d}{log_index:010d}"
-    check: str = mod_37_36.calc_check_digit(body)
+    check = mod_37_36_check(body)
     return f"{PREFIX}-{year:04d}-{log_index:010d}-{check}"
 
 
@@ -52,7 +52,7 @@ def checked_number(text: str) -> str:
                 FieldProblem("number", "must be PDRV, a year, a log index of 10 or more digits, a check character")
             ],
         )
-    if not mod_37_36.is_valid(compact):
+    if not mod_37_36_valid(compact):
         raise InvalidInput(
             f"voucher number {text!r} has a wrong check character (mistyped?)",
             errors=[FieldProblem("number", "the check character does not match the rest of the number")],

@@ -1,7 +1,8 @@
 """An embedded worker stays lean until it needs more: importing the app loads neither the PostgreSQL driver, nor the
 S3 client, nor the search engine with its numpy; the first search, or a start on a catalog with datasets, brings
-the search engine. Alembic waits for a schema to change, rdflib for the first DCAT request, and httpx (with the
-command line it brings: rich, click, Pygments) for the first call the worker makes to another service."""
+the search engine. Alembic waits for a schema to change, rdflib for the first DCAT request, httpx (with the
+command line it brings: rich, click, Pygments) for the first call the worker makes to another service, and
+python-stdnum (with the pydoc its package imports) for the first code numbered or checked."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ LAZY = (
     "rdflib",
     "httpx",
     "pygments",
+    "stdnum",
+    "pydoc",
 )
 
 
