@@ -175,16 +175,20 @@ class KeyRing:
         missing = [key_id for key_id in active_ids.values() if key_id not in self._rows]
         if missing:
             for key in session.exec(select(SigningKey).where(col(SigningKey.id).in_(missing))):
-                self._rows[key.id] = SigningKey(**key.model_dump())  # a copy, bound to no session
+                self._remember(key)
         return {
             purpose: self._opened_signer(self._rows.get(active_ids.get(purpose, "")), purpose) for purpose in purposes
         }
+
+    def _remember(self, key: SigningKey) -> None:
+        """Keep a copy of a key's row, bound to no session."""
+        self._rows[key.id] = SigningKey(**key.model_dump())
 
     def _opened_signer(self, key: SigningKey | None, purpose: str) -> Signer:
         if key is None:
             raise KeysMissing(purpose)
         if key.id not in self._rows:
-            self._rows[key.id] = SigningKey(**key.model_dump())  # a copy, bound to no session
+            self._remember(key)
         with self._lock:
             private_key = self._opened.get(key.id)
             if private_key is None:
