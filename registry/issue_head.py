@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ScalarSelect, func, select, true
+from sqlalchemy import select, true
 from sqlmodel import Session, col
 
 from registry import status_list
-from registry.keys import ISSUER, LOG, KeyRing, Signer
-from registry.models import LogCheckpoint, LogEntry, SigningKey, StatusListVersion
+from registry.keys import ISSUER, LOG, KeyRing, Signer, active_key_id
+from registry.log import entry_count
+from registry.models import LogCheckpoint
 from registry.status_list import CERTIFICATES, Allocation
 
 
@@ -29,34 +30,18 @@ class IssueHead:
         return self.list_url if self.list_length is not None and index < self.list_length else None
 
 
-def _active_key_id(purpose: str) -> ScalarSelect[str]:
-    return (
-        select(col(SigningKey.id))
-        .where(col(SigningKey.purpose) == purpose, col(SigningKey.retired_at).is_(None))
-        .order_by(col(SigningKey.created_at).desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
 def read_head(session: Session) -> IssueHead | None:
     """The head an issue starts from, read in one statement under the log's lock; None while the log has no
     checkpoint (the first appends read each part on their own)."""
-    newest_list = (
-        select(StatusListVersion)
-        .where(col(StatusListVersion.list_name) == CERTIFICATES)
-        .order_by(col(StatusListVersion.version).desc())
-        .limit(1)
-        .subquery()
-    )
+    newest_list = status_list.newest_version(CERTIFICATES).subquery()
     found = session.execute(
         select(
             LogCheckpoint,
-            select(func.coalesce(func.max(LogEntry.idx) + 1, 0)).scalar_subquery(),
+            select(entry_count()).scalar_subquery(),
             newest_list.c.length,
             newest_list.c.credential["id"].as_string(),
-            _active_key_id(ISSUER),
-            _active_key_id(LOG),
+            active_key_id(ISSUER),
+            active_key_id(LOG),
         )
         .outerjoin(newest_list, true())
         .order_by(col(LogCheckpoint.tree_size).desc())

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import ScalarSelect
 from sqlmodel import Session, col, select
 
 from registry.credentials import did_key_from_public_key
@@ -69,6 +70,18 @@ def _new_key(purpose: str, name_for: str | None, passphrase: str | None, created
 def active_key(session: Session, purpose: str) -> SigningKey | None:
     """The key that signs now for a purpose."""
     return active_keys(session, [purpose]).get(purpose)
+
+
+def active_key_id(purpose: str) -> ScalarSelect[str]:
+    """The id of the key that signs now for a purpose (the newest not retired), as a subquery to read with other
+    things."""
+    return (
+        select(col(SigningKey.id))
+        .where(col(SigningKey.purpose) == purpose, col(SigningKey.retired_at).is_(None))
+        .order_by(col(SigningKey.created_at).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def active_keys(session: Session, purposes: Sequence[str]) -> dict[str, SigningKey]:

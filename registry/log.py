@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import rfc8785
-from sqlalchemy import TextClause, func, text
+from sqlalchemy import ColumnElement, TextClause, func, text
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
@@ -181,8 +181,13 @@ def _holds_lock(session: Session) -> bool:
     return transaction is taker
 
 
+def entry_count() -> ColumnElement[int]:
+    """The number of entries in the log, as an expression to read with other things."""
+    return func.coalesce(func.max(LogEntry.idx) + 1, 0)
+
+
 def _size(session: Session) -> int:
-    return int(session.exec(select(func.coalesce(func.max(LogEntry.idx) + 1, 0))).one())
+    return int(session.exec(select(entry_count())).one())
 
 
 def latest_checkpoint(session: Session) -> LogCheckpoint | None:
@@ -192,7 +197,7 @@ def latest_checkpoint(session: Session) -> LogCheckpoint | None:
 
 def _size_and_last(session: Session) -> tuple[int, LogCheckpoint | None]:
     """The number of entries and the newest checkpoint, read together."""
-    size = select(func.coalesce(func.max(LogEntry.idx) + 1, 0)).scalar_subquery()
+    size = select(entry_count()).scalar_subquery()
     found = session.exec(select(LogCheckpoint, size).order_by(col(LogCheckpoint.tree_size).desc()).limit(1)).first()
     if found is None:
         return _size(session), None  # no checkpoint yet, so no row to carry the size
@@ -218,17 +223,9 @@ class Appended:
     writes: list[Rows]
 
 
-def append(
-    session: Session,
-    keyring: KeyRing,
-    events: Sequence[Event],
-    signer: Signer | None = None,
-    head: tuple[int, LogCheckpoint] | None = None,
-) -> list[int]:
-    """Append events as leaves and sign one checkpoint for the batch; returns their indexes. `signer` is the log key
-    and `head` the log's size and newest checkpoint, when the caller has read them under the lock with no append
-    since."""
-    appended = prepare_append(session, keyring, events, signer, head)
+def append(session: Session, keyring: KeyRing, events: Sequence[Event]) -> list[int]:
+    """Append events as leaves and sign one checkpoint for the batch; returns their indexes."""
+    appended = prepare_append(session, keyring, events)
     insert_together(session, appended.writes)
     return appended.indexes
 
@@ -241,7 +238,8 @@ def prepare_append(
     head: tuple[int, LogCheckpoint] | None = None,
 ) -> Appended:
     """An append of `events` worked out under the log's lock, for the caller to write (with rows of its own) before
-    anything else appends in its transaction."""
+    anything else appends in its transaction. `signer` is the log key and `head` the log's size and newest
+    checkpoint, when the caller has read them under the lock with no append since."""
     if not events:
         return Appended([], [])
     key, private_key = signer or keyring.signer(session, LOG)

@@ -26,6 +26,7 @@ from typing import Any
 
 import rfc8785
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from registry import events, log
 from registry.context import keyring_of
@@ -68,14 +69,19 @@ def sha256_jcs(document: dict[str, Any]) -> str:
     return hashlib.sha256(rfc8785.dumps(document)).hexdigest()
 
 
-def latest_version(session: Session, list_name: str = CERTIFICATES) -> StatusListVersion | None:
-    """The newest published version of a status list."""
-    return session.exec(
+def newest_version(list_name: str = CERTIFICATES) -> SelectOfScalar[StatusListVersion]:
+    """The query of a status list's newest published version."""
+    return (
         select(StatusListVersion)
-        .where(StatusListVersion.list_name == list_name)
+        .where(col(StatusListVersion.list_name) == list_name)
         .order_by(col(StatusListVersion.version).desc())
         .limit(1)
-    ).first()
+    )
+
+
+def latest_version(session: Session, list_name: str = CERTIFICATES) -> StatusListVersion | None:
+    """The newest published version of a status list."""
+    return session.exec(newest_version(list_name)).first()
 
 
 def published_version(session: Session, list_name: str = CERTIFICATES) -> StatusListVersion:

@@ -41,12 +41,17 @@ def insert_together(session: Session, writes: Sequence[Rows]) -> None:
         return
     statement = _together(tuple((table, len(rows), tuple(rows[0])) for table, rows in writes))
     values = {
-        f"v{position}_{row}_{key}": value
+        _parameter(position, row, key): value
         for position, (_, rows) in enumerate(writes)
         for row, one in enumerate(rows)
         for key, value in one.items()
     }
     session.execute(statement, values)
+
+
+def _parameter(position: int, row: int, key: str) -> str:
+    """The bound parameter of a column's value in a row of the `position`-th table of a statement."""
+    return f"v{position}_{row}_{key}"
 
 
 # Shapes are few (a single issue's, a small batch's), and a statement built once is compiled once: SQLAlchemy caches
@@ -56,7 +61,7 @@ def _together(shape: Sequence[tuple[Table, int, tuple[str, ...]]]) -> Insert:
     """One statement inserting the rows of each table in `shape` (table, rows, columns), the last row in the statement
     itself and each other in a WITH clause of its own."""
     *first, statement = [
-        insert(table).values({key: bindparam(f"v{position}_{row}_{key}") for key in keys})
+        insert(table).values({key: bindparam(_parameter(position, row, key)) for key in keys})
         for position, (table, count, keys) in enumerate(shape)
         for row in range(count)
     ]
