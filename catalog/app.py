@@ -31,7 +31,6 @@ from catalog.files.limits import UploadSlots
 from catalog.files.router import router as payloads_router
 from catalog.interop.ckan.router import router as ckan_router
 from catalog.interop.dcat.router import router as dcat_router
-from catalog.portal.i18n import compile_catalogs
 from catalog.portal.render import Renderer
 from catalog.portal.router import router as portal_router
 from catalog.search.startup import mirror_footprint
@@ -162,8 +161,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.drain = Drain(settings.shutdown_drain_seconds)
     # Uploads in progress in this process, bounded in total and per account (catalog/files/limits.py).
     app.state.upload_slots = UploadSlots()
-    # The portal's message catalogs, compiled from their .po files once, here, rather than on a first page.
-    app.state.portal = Renderer(compile_catalogs())
+    # The portal's templates; each language's messages are compiled from their .po files on its first page.
+    app.state.portal = Renderer()
     # Every access request for a dataset is mirrored as a contract negotiation, in the request's transaction.
     rules = Rules(base_url=str(settings.base_url).rstrip("/"))
     request_events.listen("dataspace", partial(request_mirror.mirror, rules=rules))

@@ -7,6 +7,7 @@ them, and `pdr accounts create` needs no search, import or object-store code.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -14,6 +15,9 @@ import typer
 
 from auth.roles import Role
 
+# The module `pdr serve` runs (catalog/operations/serving.py), named rather than imported: importing it would load
+# the database layer only to replace the process.
+SERVER_MODULE = "catalog.operations.serving"
 app = typer.Typer(help="pdr: the public data registry.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts and their tokens.", no_args_is_help=True)
@@ -38,9 +42,10 @@ def serve(
     workers: int = typer.Option(1, help="Worker processes (PostgreSQL deployments)."),
 ) -> None:
     """Run the HTTP service; it prepares the embedded SQLite database itself, and refuses to start unprepared."""
-    from catalog.operations import serving
-
-    serving.serve(host, port, workers)
+    # A new program in this process (the same pid, for a supervisor) serves: typer and rich stay out of every
+    # worker's memory. -P: the working directory is not on its module path, as it is not on the `pdr` script's.
+    sys.stdout.flush()
+    os.execv(sys.executable, [sys.executable, "-P", "-m", SERVER_MODULE, host, str(port), str(workers)])  # noqa: S606
 
 
 @app.command("init")

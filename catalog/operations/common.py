@@ -1,12 +1,16 @@
-"""What every `pdr` command needs: the settings (refusing unsafe ones), a database engine, and failing clearly."""
+"""What every `pdr` command needs: the settings (refusing unsafe ones), a database engine, and failing clearly.
+
+It imports neither typer nor rich: `pdr serve`'s process uses it, and would otherwise keep both (3 MB) for as long as
+it serves.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
+from typing import TYPE_CHECKING
 
-import typer
-from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -15,8 +19,18 @@ from catalog.settings import Settings, UnsafeSettings
 from storage.db import error_summary, make_engine, unavailable_reason
 from storage.exceptions import DomainError
 
-err = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
 CLI_CALLER = Caller(name="cli")
+
+
+@cache
+def stderr() -> Console:
+    """Rich's console on standard error, made when a command first prints to it."""
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 def settings() -> Settings:
@@ -25,17 +39,17 @@ def settings() -> Settings:
         settings = Settings()
         settings.check()
     except UnsafeSettings as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+        stderr().print(f"[red]{exc}[/red]")
+        raise SystemExit(2) from exc
     return settings
 
 
-def fail(exc: DomainError) -> typer.Exit:
+def fail(exc: DomainError) -> SystemExit:
     """Print a domain error and its fields; the exit (code 1) to raise."""
-    err.print(f"[red]error:[/red] {exc.detail}")
+    stderr().print(f"[red]error:[/red] {exc.detail}")
     for problem in exc.errors:
-        err.print(f"  {problem.field}: {problem.message}")
-    return typer.Exit(1)
+        stderr().print(f"  {problem.field}: {problem.message}")
+    return SystemExit(1)
 
 
 @contextmanager
@@ -50,9 +64,9 @@ def engine(settings: Settings) -> Iterator[Engine]:
     except SQLAlchemyError as exc:
         # Never the driver's message: it quotes the statement and its values.
         reason = unavailable_reason(exc) or error_summary(exc)
-        err.print(
+        stderr().print(
             f"[red]error:[/red] the database cannot be used: {reason}; a new one needs `pdr init` first", soft_wrap=True
         )
-        raise typer.Exit(1) from exc
+        raise SystemExit(1) from exc
     finally:
         made.dispose()

@@ -45,7 +45,7 @@ def init() -> None:
             reason = unavailable_reason(exc)
             if reason is None:
                 raise
-            common.err.print(f"[red]error:[/red] the database cannot be used: {reason}", soft_wrap=True)
+            common.stderr().print(f"[red]error:[/red] the database cannot be used: {reason}", soft_wrap=True)
             raise typer.Exit(1) from exc
 
 

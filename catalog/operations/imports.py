@@ -29,12 +29,12 @@ def catalog_import(file: Path, publisher: str | None, org_map: Path | None, prog
                 progress=progress,
             )
         except RecordError as exc:
-            common.err.print(f"[red]error:[/red] {exc}")
+            common.stderr().print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from exc
     for where, message in report.errors[:200]:
-        common.err.print(f"[yellow]{where}[/yellow]: {message}")
+        common.stderr().print(f"[yellow]{where}[/yellow]: {message}")
     if len(report.errors) > 200:
-        common.err.print(f"... and {len(report.errors) - 200} more")
+        common.stderr().print(f"... and {len(report.errors) - 200} more")
     rate = (report.created + report.updated) / report.seconds if report.seconds else 0.0
     typer.echo(
         f"created {report.created}, updated {report.updated}, failed {report.failed} "

@@ -43,6 +43,6 @@ def storage_verify() -> None:
         except DomainError as exc:
             raise common.fail(exc) from exc
     if problems:
-        common.err.print(f"[red]{problems} problem(s) found[/red]")
+        common.stderr().print(f"[red]{problems} problem(s) found[/red]")
         raise typer.Exit(1)
     typer.echo("every object matches its hash and every file has its object")

@@ -16,7 +16,7 @@ def log_audit() -> None:
     with common.engine(common.settings()) as engine, session_scope(engine) as session:
         log_key = keys.active_key(session, keys.LOG)
         if log_key is None:
-            common.err.print("[red]the registry has no log key[/red]")
+            common.stderr().print("[red]the registry has no log key[/red]")
             raise typer.Exit(1)
         problems = log_audit_checks.audit(
             session, keys.log_vkey(log_key), log_key.name, extra_checks=[certificate_audit.audit_certificates]
@@ -24,7 +24,7 @@ def log_audit() -> None:
         first = next(iter(problems), None)
         size = log.signed_size(session)
     if first is not None:
-        common.err.print(f"[red]log audit failed:[/red] {first}")
+        common.stderr().print(f"[red]log audit failed:[/red] {first}")
         raise typer.Exit(1)
     typer.echo(f"log audit passed: {size} entries, checkpoints and citing rows consistent")
 

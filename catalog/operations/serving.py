@@ -1,15 +1,18 @@
-"""`pdr serve`: prepare the embedded database, refuse to start unprepared, and run uvicorn's workers."""
+"""`pdr serve`: prepare the embedded database, refuse to start unprepared, and run uvicorn's workers.
+
+`pdr serve` runs this module in a process of its own (`python -m catalog.operations.serving HOST PORT WORKERS`): the
+command line's modules, typer and rich, are then not in the memory of a serving worker.
+"""
 
 from __future__ import annotations
 
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from contextlib import nullcontext
 from types import FrameType
 
-import typer
-from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -87,9 +90,11 @@ def serve(host: str, port: int, workers: int) -> None:
             prepare_embedded(engine, settings)
         problem = _serving_problem(engine, settings)
     if problem is not None:
+        from rich.markup import escape
+
         # One unwrapped line, for the journal and for whoever greps it.
-        common.err.print(f"[red]refusing to start:[/red] {escape(problem)}", soft_wrap=True)
-        raise typer.Exit(1)
+        common.stderr().print(f"[red]refusing to start:[/red] {escape(problem)}", soft_wrap=True)
+        raise SystemExit(1)
     # uvicorn raises the signal again once it has shut down; by default that would end the process by the signal,
     # skipping the clean-up below and reporting a failure to whoever stopped the service.
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
@@ -107,3 +112,13 @@ def serve(host: str, port: int, workers: int) -> None:
             timeout_worker_healthcheck=_worker_start_budget(workers),
             timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         )
+
+
+def main(arguments: Sequence[str]) -> None:
+    """Serve with the host, port and worker count `pdr serve` passed."""
+    host, port, workers = arguments
+    serve(host, int(port), int(workers))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

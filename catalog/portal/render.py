@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import gettext
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
-
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from catalog.portal.i18n import HTML_LANG
 from registry.deadlines import CHINA_TIME
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 Params = Sequence[tuple[str, str]]
 
@@ -71,6 +73,8 @@ def grouped(number: int) -> str:
 
 
 def _environment(translations: gettext.GNUTranslations) -> Environment:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
     environment = Environment(
         loader=PackageLoader("catalog.portal", "templates"),
         autoescape=select_autoescape(["html"]),
@@ -84,13 +88,36 @@ def _environment(translations: gettext.GNUTranslations) -> Environment:
     return environment
 
 
-class Renderer:
-    """The portal's templates, in every language the catalogs were compiled for."""
+def _compiled(locale: str) -> gettext.GNUTranslations:
+    from catalog.portal.messages import compile_catalog
 
-    def __init__(self, translations: Mapping[str, gettext.GNUTranslations]) -> None:
-        self._environments = {locale: _environment(catalog) for locale, catalog in translations.items()}
+    return compile_catalog(locale)
+
+
+class Renderer:
+    """The portal's templates in every language, each language's made on its first page.
+
+    A worker that serves only the API never loads Jinja2, Babel or the message catalogs (about 2 MB).
+    """
+
+    def __init__(self, translations: Callable[[str], gettext.GNUTranslations] = _compiled) -> None:
+        self._translations = translations
+        self._environments: dict[str, Environment] = {}
+        # Pages render in the thread pool: two first pages at once build one environment, not two.
+        self._lock = threading.Lock()
+
+    def environment(self, locale: str) -> Environment:
+        """The language's Jinja2 environment, with its messages installed."""
+        environment = self._environments.get(locale)
+        if environment is None:
+            with self._lock:
+                environment = self._environments.get(locale)
+                if environment is None:
+                    environment = _environment(self._translations(locale))
+                    self._environments[locale] = environment
+        return environment
 
     def render(self, template: str, request: Request, **data: Any) -> str:
         """A page in the request's language."""
-        environment = self._environments[request.locale]
+        environment = self.environment(request.locale)
         return environment.get_template(template).render(request=request, html_lang=HTML_LANG[request.locale], **data)

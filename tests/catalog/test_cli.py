@@ -130,6 +130,25 @@ def test_help_and_usage_errors_import_none_of_the_service(args: list[str]) -> No
     assert "Usage" in ran.stdout + ran.stderr
 
 
+# `pdr serve` with the exec that replaces the process caught, in a new interpreter.
+_SERVE_EXEC = """
+import os, sys
+os.execv = lambda path, argv: print("EXEC", path == sys.executable, argv[1:])
+from catalog.cli import app
+try:
+    app(args=["serve", "--host", "0.0.0.0", "--port", "9001", "--workers", "3"])
+except SystemExit:
+    pass
+print("SERVICE", sorted(name for name in sys.modules if name.split(".")[0] in {"sqlalchemy", "fastapi", "registry"}))
+"""
+
+
+def test_serve_replaces_its_process_by_the_serving_program_before_loading_the_service() -> None:
+    ran = subprocess.run([sys.executable, "-c", _SERVE_EXEC], capture_output=True, text=True, check=True)
+    assert "EXEC True ['-P', '-m', 'catalog.operations.serving', '0.0.0.0', '9001', '3']" in ran.stdout, ran.stderr
+    assert "SERVICE []" in ran.stdout
+
+
 def test_a_command_on_a_database_never_migrated_says_so_without_sql(cli_env: Settings) -> None:
     result = CliRunner().invoke(cli, ["accounts", "create", "alice", "--role", "admin"])
     assert result.exit_code == 1

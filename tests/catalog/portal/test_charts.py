@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from catalog.portal.charts import axis_top, bar_chart
-from catalog.portal.i18n import compile_catalogs
 from catalog.portal.render import Renderer, Request
 
 
@@ -33,8 +32,7 @@ def test_no_data_draws_an_empty_axis() -> None:
 
 
 def test_the_chart_is_an_svg_image_with_its_figures_in_a_table() -> None:
-    renderer = Renderer(compile_catalogs())
-    environment = renderer._environments["en"]
+    environment = Renderer().environment("en")
     template = environment.from_string(
         '{% import "chart.html" as charts %}{{ charts.bar_chart(chart, "Downloads <by> month", "downloads") }}'
     )

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from jinja2.ext import babel_extract
 
-from catalog.portal.i18n import LOCALES, choose_locale, compile_catalog, po_files, read_catalog
+from catalog.portal.i18n import LOCALES, choose_locale
+from catalog.portal.messages import compile_catalog, po_files, read_catalog
 
 _PLACEHOLDER = re.compile(r"%\(\w+\)s")
 _OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true", "newstyle_gettext": "true"}
@@ -77,7 +78,7 @@ def test_a_message_in_two_po_files_is_an_error(tmp_path: Path, monkeypatch: pyte
     folder.mkdir(parents=True)
     for name in ("a.po", "b.po"):
         (folder / name).write_text('msgid "Save"\nmsgstr "Save"\n', encoding="utf-8")
-    monkeypatch.setattr("catalog.portal.i18n.files", lambda package: tmp_path)
+    monkeypatch.setattr("catalog.portal.messages.files", lambda package: tmp_path)
     with pytest.raises(ValueError, match=r"b\.po: 'Save' is already in another \.po file"):
         read_catalog("en")
 

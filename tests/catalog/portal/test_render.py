@@ -1,12 +1,18 @@
-"""The portal's small pieces: sizes and times as pages show them, links that keep the language, marked words."""
+"""The portal's small pieces: sizes and times as pages show them, links that keep the language, marked words, and
+each language's templates made once, on its first page."""
 
 from __future__ import annotations
 
+import gettext
+import threading
+import time
+from collections import Counter
 from datetime import UTC, date, datetime
 
 import pytest
 
-from catalog.portal.render import Request, beijing, file_size
+from catalog.portal.messages import compile_catalog
+from catalog.portal.render import Renderer, Request, beijing, file_size
 from catalog.portal.search_view import SearchForm, mark, marked_words
 
 
@@ -62,3 +68,35 @@ def test_words_are_marked_whole_and_in_their_parts() -> None:
     ]
     assert mark("a <b> (c)", ["<b>", "(c)"]) == [("a ", False), ("<b>", True), (" ", False), ("(c)", True)]
     assert mark("", ["x"]) == [] and mark("text", []) == [("text", False)]
+
+
+def test_each_language_is_compiled_once_on_its_first_page_even_when_pages_come_at_once() -> None:
+    compiled: Counter[str] = Counter()
+
+    def slow_compile(locale: str) -> gettext.GNUTranslations:
+        compiled[locale] += 1
+        time.sleep(0.05)  # long enough for every thread to ask while the first is still compiling
+        return compile_catalog(locale)
+
+    renderer = Renderer(slow_compile)
+    assert compiled == Counter()
+    pages: list[str] = []
+    threads = [
+        threading.Thread(
+            target=lambda page=_page(locale): pages.append(renderer.render("signin.html", page, **_SIGNIN))
+        )
+        for locale in ("zh", "en", "zh", "en", "zh", "en")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert compiled == Counter({"zh": 1, "en": 1})
+    assert len(pages) == 6 and sum("登录" in page for page in pages) == 3
+
+
+_SIGNIN = {"problem": None, "wait_minutes": 0, "name": "", "next": "/"}
+
+
+def _page(locale: str) -> Request:
+    return Request(locale=locale, explicit=False, path="/signin", csrf="c")
