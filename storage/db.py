@@ -6,7 +6,7 @@ import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -14,7 +14,7 @@ from weakref import WeakKeyDictionary
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
@@ -138,7 +138,7 @@ def make_engine(settings: DatabaseSettings) -> Engine:
     connect_args = (
         {} if "connect_timeout" in url.query else {"connect_timeout": settings.database_connect_timeout_seconds}
     )
-    return create_engine(
+    engine = create_engine(
         url,
         connect_args=connect_args,
         pool_pre_ping=True,
@@ -146,6 +146,28 @@ def make_engine(settings: DatabaseSettings) -> Engine:
         max_overflow=settings.database_pool_size,
         pool_timeout=settings.database_pool_timeout_seconds,
     )
+    event.listen(engine, "rollback", _end_reads_with_commit)
+    return engine
+
+
+def _end_reads_with_commit(connection: Connection) -> None:
+    """End a read-only PostgreSQL transaction with COMMIT, which psycopg lets keep its prepared statements.
+
+    psycopg forgets every statement it prepared (and the counts that make it prepare one) at each ROLLBACK, and a
+    read session ends by rolling back: without this, no query of a read would ever be prepared, and PostgreSQL would
+    plan each one again on every request. A READ ONLY transaction has nothing to roll back, so committing it is
+    the same; the ROLLBACK that follows finds no transaction and sends nothing.
+    """
+    if connection.invalidated or connection.closed:
+        return
+    driver = connection.connection.driver_connection
+    psycopg = _psycopg()
+    if driver is None or psycopg is None or not driver.read_only:
+        return
+    if driver.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
+        # A broken connection fails here and in the rollback after, which hands it to the pool to replace.
+        with suppress(psycopg.Error):
+            driver.commit()
 
 
 # SQLite: a transaction that reads and then writes cannot wait for another writer (SQLITE_BUSY at once), so
@@ -154,6 +176,11 @@ def make_engine(settings: DatabaseSettings) -> Engine:
 BEGIN_MODE = "pdr_sqlite_begin"
 READ = {BEGIN_MODE: "DEFERRED"}
 WRITE = {BEGIN_MODE: "IMMEDIATE"}
+# PostgreSQL: a read session's transactions are READ ONLY (psycopg begins them so, in the same round trip), so that
+# ending one with COMMIT (`_end_reads_with_commit`) cannot keep a write; a read session upgraded to write begins a
+# new transaction that is not.
+POSTGRES_READ = {**READ, "postgresql_readonly": True}
+POSTGRES_WRITE = {**WRITE, "postgresql_readonly": False}
 
 
 def checkpoint(engine: Engine) -> None:
@@ -181,9 +208,15 @@ def _bind(engine: Engine, write: bool) -> Engine:
     binds = _BINDS.get(engine)
     if binds is None:
         with _BINDS_LOCK:
-            binds = _BINDS.setdefault(
-                engine, {True: engine.execution_options(**WRITE), False: engine.execution_options(**READ)}
-            )
+            binds = _BINDS.get(engine)
+            if binds is None:
+                postgres = engine.dialect.name == "postgresql"
+                reading, writing = (POSTGRES_READ, POSTGRES_WRITE) if postgres else (READ, WRITE)
+                binds = {True: engine.execution_options(**writing), False: engine.execution_options(**reading)}
+                # A bind is a session's connection's `engine`: a session opened on it gets its engine's binds, not
+                # binds layered on its options.
+                for each in (engine, *binds.values()):
+                    _BINDS[each] = binds
     return binds[write]
 
 
@@ -218,17 +251,15 @@ def set_now(session: Session, now: datetime) -> Session:
 def upgrade_to_write(session: Session) -> None:
     """Before a read-only session writes: end its read transaction so the next one begins as a writer.
 
-    Only SQLite needs this; objects already loaded stay readable but may be stale, so re-check what the write
-    depends on (version columns do).
+    Objects already loaded stay readable but may be stale, so re-check what the write depends on (version columns
+    do).
     """
     if session.info.get("write"):
         return
     session.info["write"] = True
-    if session.get_bind().dialect.name != "sqlite":
-        return
     if session.in_transaction():
         session.commit()
-    session.connection(execution_options=WRITE)
+    session.connection(execution_options=POSTGRES_WRITE if session.get_bind().dialect.name == "postgresql" else WRITE)
 
 
 @contextmanager
