@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from auth.caller import Caller
@@ -25,6 +26,7 @@ from registry.access import may_read_private
 from registry.enums import RegistrationState, SubjectStatus
 from registry.models import DataResource, Entity, Registration
 from storage.statements import expanding
+from storage.together import table_of
 
 
 @dataclass
@@ -35,8 +37,8 @@ class _Linked:
     resources: dict[str, DataResource]
     codes: dict[str, str]
     certificates: dict[str, list[CertificateRef]]
-    distributions: dict[str, list[DatasetDistribution]]
-    files: dict[str, list[DatasetFile]]
+    distributions: dict[str, list[Any]]  # rows of dataset_distribution (`_with_version_state`)
+    files: dict[str, list[Any]]  # rows of dataset_file
     versions: dict[str, list[DatasetVersion]]
     published: dict[str, set[int]]
 
@@ -135,22 +137,25 @@ def _entities(session: Session, ids: set[str], given: Mapping[str, Entity]) -> d
 def _with_version_state(
     session: Session, model: Any, ids: list[str], published: dict[str, set[int]]
 ) -> dict[str, list[Any]]:
-    """The datasets. links or files grouped by dataset in id order, noting in `published` which of their versions
-    are published (the state read with them in the same query)."""
-    version = and_(
-        col(DatasetVersion.dataset_id) == col(model.dataset_id), col(DatasetVersion.version) == col(model.version)
-    )
-    order = (col(model.version), col(model.id)) if model is DatasetDistribution else (col(model.id),)
-    rows = session.exec(
-        select(model, DatasetVersion.state)
-        .outerjoin(DatasetVersion, version)
-        .where(col(model.dataset_id).in_(ids))
+    """The datasets' links or files grouped by dataset in id order, noting in `published` which of their versions
+    are published (the state read with them in the same query).
+
+    They are rows, not model instances: the view only reads their columns, and a page of them costs the ORM's
+    bookkeeping for nothing.
+    """
+    table, versions = table_of(model), table_of(DatasetVersion)
+    version = and_(versions.c.dataset_id == table.c.dataset_id, versions.c.version == table.c.version)
+    order = (table.c.version, table.c.id) if model is DatasetDistribution else (table.c.id,)
+    rows = session.connection().execute(
+        core_select(*table.columns, versions.c.state.label("version_state"))
+        .select_from(table.outerjoin(versions, version))
+        .where(table.c.dataset_id.in_(ids))
         .order_by(*order)
     )
     grouped: dict[str, list[Any]] = {}
-    for row, state in rows:
+    for row in rows:
         grouped.setdefault(row.dataset_id, []).append(row)
-        if state == DatasetState.published:
+        if row.version_state == DatasetState.published:
             published.setdefault(row.dataset_id, set()).add(row.version)
     return grouped
 
