@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from support import ROOT, free_port
 
@@ -311,6 +311,33 @@ def run_pdr(engine: Engine, rounds: int) -> dict[str, Any]:
     }
 
 
+def database_time(engine: Engine, rounds: int) -> dict[str, float]:
+    """The steady searches' time in the database per search: each statement timed around the driver's call.
+
+    A separate set of rounds, so that the timing events add nothing to the latencies of ``run_pdr``.
+    """
+    caller, spent, started = Caller(name="bench"), [], {}
+
+    def before(connection: Any, *_: Any) -> None:
+        started[id(connection)] = time.perf_counter()
+
+    def after(connection: Any, *_: Any) -> None:
+        spent[-1] += time.perf_counter() - started.pop(id(connection))
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        for _ in range(rounds):
+            for q, filters in QUERIES:
+                spent.append(0.0)
+                with session_scope(engine, write=False) as session:
+                    search_datasets(session, caller, SearchQuery(q=q or None, facets=FACETS, limit=20, **filters))
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+    return {"p50_ms": round(percentile(spent, 0.5) * 1000, 2), "mean_ms": round(statistics.fmean(spent) * 1000, 2)}
+
+
 def datasette_db(source: Path, path: Path) -> None:
     """The same rows in a plain SQLite table with an FTS5 trigram index, as datasette users would build it."""
     if path.exists():
@@ -432,6 +459,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT / "var" / "bench", help="where files and databases live")
     parser.add_argument("--postgres", help="PostgreSQL URL; a schema bench_N is used")
     parser.add_argument("--rounds", type=int, default=5, help="measured rounds of the query mix")
+    parser.add_argument(
+        "--database-time", action="store_true", help="then time the steady searches' statements in the database"
+    )
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-datasette", action="store_true")
     args = parser.parse_args()
@@ -452,6 +482,8 @@ def main() -> None:
         engine = factory()
         result[label] = {"load": load(engine, source, label)}
         result[label]["search"] = run_pdr(engine, args.rounds)
+        if args.database_time:
+            result[label]["search"]["steady_database_time"] = database_time(engine, args.rounds)
         engine.dispose()
     if not args.no_datasette:
         peer = args.data / f"datasette_public_{args.n}.db"
