@@ -43,9 +43,12 @@ def serve(
 ) -> None:
     """Run the HTTP service; it prepares the embedded SQLite database itself, and refuses to start unprepared."""
     # A new program in this process (the same pid, for a supervisor) serves: typer and rich stay out of every
-    # worker's memory. -P: the working directory is not on its module path, as it is not on the `pdr` script's.
+    # worker's memory. It finds its modules as this process did: the working directory goes on its module path
+    # (which `-m` does unless -P) only if it was on this one's (`python -m catalog.cli`), never for the `pdr` script.
+    here = sys.path[0] in ("", os.getcwd()) if sys.path else False
+    program = [sys.executable, *([] if here else ["-P"]), "-m", SERVER_MODULE, host, str(port), str(workers)]
     sys.stdout.flush()
-    os.execv(sys.executable, [sys.executable, "-P", "-m", SERVER_MODULE, host, str(port), str(workers)])  # noqa: S606
+    os.execv(sys.executable, program)  # noqa: S606
 
 
 @app.command("init")

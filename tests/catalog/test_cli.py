@@ -134,6 +134,8 @@ def test_help_and_usage_errors_import_none_of_the_service(args: list[str]) -> No
 _SERVE_EXEC = """
 import os, sys
 os.execv = lambda path, argv: print("EXEC", path == sys.executable, argv[1:])
+if sys.argv[1] == "script":
+    sys.path[0] = os.path.dirname(sys.executable)  # as the `pdr` script starts: its folder, not the working one
 from catalog.cli import app
 try:
     app(args=["serve", "--host", "0.0.0.0", "--port", "9001", "--workers", "3"])
@@ -143,9 +145,13 @@ print("SERVICE", sorted(name for name in sys.modules if name.split(".")[0] in {"
 """
 
 
-def test_serve_replaces_its_process_by_the_serving_program_before_loading_the_service() -> None:
-    ran = subprocess.run([sys.executable, "-c", _SERVE_EXEC], capture_output=True, text=True, check=True)
-    assert "EXEC True ['-P', '-m', 'catalog.operations.serving', '0.0.0.0', '9001', '3']" in ran.stdout, ran.stderr
+@pytest.mark.parametrize(("started_as", "flags"), [("script", "'-P', "), ("module", "")])
+def test_serve_replaces_its_process_by_the_serving_program_before_loading_the_service(
+    started_as: str, flags: str
+) -> None:
+    ran = subprocess.run([sys.executable, "-c", _SERVE_EXEC, started_as], capture_output=True, text=True, check=True)
+    program = f"[{flags}'-m', 'catalog.operations.serving', '0.0.0.0', '9001', '3']"
+    assert f"EXEC True {program}" in ran.stdout, ran.stdout + ran.stderr
     assert "SERVICE []" in ran.stdout
 
 
