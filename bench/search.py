@@ -258,6 +258,11 @@ def summary(latencies: list[float]) -> dict[str, float]:
     }
 
 
+def mix_query(q: str, filters: dict[str, Any]) -> SearchQuery:
+    """One query of the mix as the search use case takes it: five facets, a page of 20."""
+    return SearchQuery(q=q or None, facets=FACETS, limit=20, **filters)
+
+
 def run_pdr(engine: Engine, rounds: int) -> dict[str, Any]:
     """The query mix through the search use case (search, five facets, a page of 20 views).
 
@@ -277,7 +282,7 @@ def run_pdr(engine: Engine, rounds: int) -> dict[str, Any]:
 
     def timed(q: str, filters: dict[str, Any]) -> tuple[float, int]:
         with session_scope(engine, write=False) as session:
-            query = SearchQuery(q=q or None, facets=FACETS, limit=20, **filters)
+            query = mix_query(q, filters)
             started = time.perf_counter()
             page = search_datasets(session, caller, query)
             return time.perf_counter() - started, page.count
@@ -331,7 +336,7 @@ def database_time(engine: Engine, rounds: int) -> dict[str, float]:
             for q, filters in QUERIES:
                 spent.append(0.0)
                 with session_scope(engine, write=False) as session:
-                    search_datasets(session, caller, SearchQuery(q=q or None, facets=FACETS, limit=20, **filters))
+                    search_datasets(session, caller, mix_query(q, filters))
     finally:
         event.remove(engine, "before_cursor_execute", before)
         event.remove(engine, "after_cursor_execute", after)

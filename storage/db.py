@@ -183,6 +183,13 @@ POSTGRES_READ = {**READ, "postgresql_readonly": True}
 POSTGRES_WRITE = {**WRITE, "postgresql_readonly": False}
 
 
+def _options(dialect: str, write: bool) -> dict[str, Any]:
+    """The options a session's transaction begins with on a database of this dialect."""
+    if dialect == "postgresql":
+        return POSTGRES_WRITE if write else POSTGRES_READ
+    return WRITE if write else READ
+
+
 def checkpoint(engine: Engine) -> None:
     """Copy SQLite's write-ahead log into the database file now (PostgreSQL has nothing to do)."""
     if engine.dialect.name != "sqlite":
@@ -210,9 +217,12 @@ def _bind(engine: Engine, write: bool) -> Engine:
         with _BINDS_LOCK:
             binds = _BINDS.get(engine)
             if binds is None:
-                postgres = engine.dialect.name == "postgresql"
-                reading, writing = (POSTGRES_READ, POSTGRES_WRITE) if postgres else (READ, WRITE)
-                binds = {True: engine.execution_options(**writing), False: engine.execution_options(**reading)}
+                # The write bind needs no READ ONLY unset: a connection comes back to the pool read-write, whichever
+                # bind took it (only a read session upgraded to write says it, on the connection it holds).
+                binds = {
+                    True: engine.execution_options(**WRITE),
+                    False: engine.execution_options(**_options(engine.dialect.name, False)),
+                }
                 # A bind is a session's connection's `engine`: a session opened on it gets its engine's binds, not
                 # binds layered on its options.
                 for each in (engine, *binds.values()):
@@ -259,7 +269,7 @@ def upgrade_to_write(session: Session) -> None:
     session.info["write"] = True
     if session.in_transaction():
         session.commit()
-    session.connection(execution_options=POSTGRES_WRITE if session.get_bind().dialect.name == "postgresql" else WRITE)
+    session.connection(execution_options=_options(session.get_bind().dialect.name, True))
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gettext
 from importlib.resources import files
+from importlib.resources.abc import Traversable
 from io import BytesIO
 
 from babel.messages.catalog import Catalog
@@ -11,15 +12,19 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 
+def _folder(locale: str) -> Traversable:
+    """Where the package ships a locale's .po files."""
+    return files("catalog.portal") / "locale" / locale / "LC_MESSAGES"
+
+
 def po_files(locale: str) -> list[str]:
     """The names of a locale's .po files as shipped in the package: one per part of the portal, in name order."""
-    folder = files("catalog.portal") / "locale" / locale / "LC_MESSAGES"
-    return sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".po"))
+    return sorted(entry.name for entry in _folder(locale).iterdir() if entry.name.endswith(".po"))
 
 
 def read_catalog(locale: str) -> Catalog:
     """A locale's messages from all its .po files; a message in two files is an error, not a silent override."""
-    folder = files("catalog.portal") / "locale" / locale / "LC_MESSAGES"
+    folder = _folder(locale)
     merged: Catalog | None = None
     for name in po_files(locale):
         part = read_po(BytesIO((folder / name).read_bytes()), locale=locale)
