@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_
+from sqlalchemy import Select, and_, bindparam
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -143,21 +144,27 @@ def _with_version_state(
     They are rows, not model instances: the view only reads their columns, and a page of them costs the ORM's
     bookkeeping for nothing.
     """
-    table, versions = table_of(model), table_of(DatasetVersion)
-    version = and_(versions.c.dataset_id == table.c.dataset_id, versions.c.version == table.c.version)
-    order = (table.c.version, table.c.id) if model is DatasetDistribution else (table.c.id,)
-    rows = session.connection().execute(
-        core_select(*table.columns, versions.c.state.label("version_state"))
-        .select_from(table.outerjoin(versions, version))
-        .where(table.c.dataset_id.in_(ids))
-        .order_by(*order)
-    )
     grouped: dict[str, list[Any]] = {}
-    for row in rows:
+    for row in session.connection().execute(_rows_with_version_state(model), {"ids": ids}):
         grouped.setdefault(row.dataset_id, []).append(row)
         if row.version_state == DatasetState.published:
             published.setdefault(row.dataset_id, set()).add(row.version)
     return grouped
+
+
+@cache
+def _rows_with_version_state(model: Any) -> Select[Any]:
+    """The statement `_with_version_state` runs for a model, built once: building it anew on every page cost as
+    much as running it."""
+    table, versions = table_of(model), table_of(DatasetVersion)
+    version = and_(versions.c.dataset_id == table.c.dataset_id, versions.c.version == table.c.version)
+    order = (table.c.version, table.c.id) if model is DatasetDistribution else (table.c.id,)
+    return (
+        core_select(*table.columns, versions.c.state.label("version_state"))
+        .select_from(table.outerjoin(versions, version))
+        .where(table.c.dataset_id.in_(bindparam("ids", expanding=True)))
+        .order_by(*order)
+    )
 
 
 def _registry_link(resource: DataResource | None, linked: _Linked) -> RegistryLink | None:

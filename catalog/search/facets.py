@@ -19,6 +19,9 @@ from catalog.search.query import FacetValue
 from registry.enums import THEME_LABELS_ZH, Theme
 from storage.statements import expanding
 
+# Built once: a statement built anew costs SQLAlchemy its cache key on every search.
+_PUBLISHER_NAMES = expanding("SELECT id, name FROM entity WHERE id IN :ids", "ids")
+
 
 def _counted(codes: Codes, column: np.ndarray) -> Counter[Any]:
     """How many times each value occurs in a column of codes."""
@@ -66,8 +69,7 @@ def facet(
     )
     top = _top(Counter({k: n for k, n in _counted(codes, m[column][docs]).items() if k is not None}), limit)
     if name == "publisher" and top:
-        statement = expanding("SELECT id, name FROM entity WHERE id IN :ids", "ids")
-        labels: dict[str, str] = dict(connection.execute(statement, {"ids": [k for k, _ in top]}).all())
+        labels: dict[str, str] = dict(connection.execute(_PUBLISHER_NAMES, {"ids": [k for k, _ in top]}).all())
         return [FacetValue(k, n, labels.get(k)) for k, n in top]
     return [FacetValue(k, n) for k, n in top]
 
