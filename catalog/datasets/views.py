@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    literal_column,
+    null,
+    union_all,
+)
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -28,6 +40,7 @@ from registry.enums import RegistrationState, SubjectStatus
 from registry.models import DataResource, Entity, Registration
 from storage.statements import expanding
 from storage.together import table_of
+from storage.types import UTCDateTime
 
 
 @dataclass
@@ -99,8 +112,7 @@ def _load_linked(
         else {}
     )
     published: dict[str, set[int]] = {}
-    distributions = _with_version_state(session, DatasetDistribution, ids, published)
-    files = _with_version_state(session, DatasetFile, ids, published)
+    distributions, files = _links_and_files(session, ids, published)
     versions = (
         _grouped(
             session.exec(
@@ -135,36 +147,64 @@ def _entities(session: Session, ids: set[str], given: Mapping[str, Entity]) -> d
     return found
 
 
-def _with_version_state(
-    session: Session, model: Any, ids: list[str], published: dict[str, set[int]]
-) -> dict[str, list[Any]]:
-    """The datasets' links or files grouped by dataset in id order, noting in `published` which of their versions
-    are published (the state read with them in the same query).
+def _links_and_files(
+    session: Session, ids: list[str], published: dict[str, set[int]]
+) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    """The datasets' links and their files, each grouped by dataset in id order, noting in `published` which of
+    their versions are published (the state read with them, in the same query).
 
     They are rows, not model instances: the view only reads their columns, and a page of them costs the ORM's
-    bookkeeping for nothing.
+    bookkeeping for nothing. A link's row has no size or digest, a file's no URL, format or description.
     """
-    grouped: dict[str, list[Any]] = {}
-    for row in session.connection().execute(_rows_with_version_state(model), {"ids": ids}):
-        grouped.setdefault(row.dataset_id, []).append(row)
+    groups: dict[str, dict[str, list[Any]]] = {LINK: {}, FILE: {}}
+    for row in session.connection().execute(_links_and_files_statement(), {"ids": ids}):
+        groups[row.kind].setdefault(row.dataset_id, []).append(row)
         if row.version_state == DatasetState.published:
             published.setdefault(row.dataset_id, set()).add(row.version)
-    return grouped
+    return groups[LINK], groups[FILE]
+
+
+LINK, FILE = "link", "file"
 
 
 @cache
-def _rows_with_version_state(model: Any) -> Select[Any]:
-    """The statement `_with_version_state` runs for a model, built once: building it anew on every page cost as
-    much as running it."""
-    table, versions = table_of(model), table_of(DatasetVersion)
-    version = and_(versions.c.dataset_id == table.c.dataset_id, versions.c.version == table.c.version)
-    order = (table.c.version, table.c.id) if model is DatasetDistribution else (table.c.id,)
-    return (
-        core_select(*table.columns, versions.c.state.label("version_state"))
-        .select_from(table.outerjoin(versions, version))
-        .where(table.c.dataset_id.in_(bindparam("ids", expanding=True)))
-        .order_by(*order)
-    )
+def _links_and_files_statement() -> CompoundSelect[Any]:
+    """Links (by version, then id) and files (by id) with their versions' states in one statement, built once: one
+    round trip instead of two, and building it anew on every page cost as much as running it."""
+    versions = table_of(DatasetVersion)
+    links, files = table_of(DatasetDistribution), table_of(DatasetFile)
+    parts = []
+    for table, kind, order_version in ((links, LINK, links.c.version), (files, FILE, literal_column("0", Integer))):
+        columns: list[ColumnElement[Any]] = [
+            literal_column(f"'{kind}'", String).label("kind"),
+            order_version.label("order_version"),
+        ]
+        for name, type_ in _LINK_AND_FILE_COLUMNS:
+            columns.append((table.c[name] if name in table.c else cast(null(), type_)).label(name))
+        state = and_(versions.c.dataset_id == table.c.dataset_id, versions.c.version == table.c.version)
+        parts.append(
+            core_select(*columns, versions.c.state.label("version_state"))
+            .select_from(table.outerjoin(versions, state))
+            .where(table.c.dataset_id.in_(bindparam("ids", expanding=True)))
+        )
+    both = union_all(*parts)
+    return both.order_by(both.selected_columns.kind, both.selected_columns.order_version, both.selected_columns.id)
+
+
+# Every column of a link or a file, with the type a row of the other kind gets as NULL.
+_LINK_AND_FILE_COLUMNS = (
+    ("id", String),
+    ("dataset_id", String),
+    ("version", Integer),
+    ("name", String),
+    ("media_type", String),
+    ("created_at", UTCDateTime),
+    ("url", String),
+    ("format", String),
+    ("description", String),
+    ("size", BigInteger),
+    ("sha256", String),
+)
 
 
 def _registry_link(resource: DataResource | None, linked: _Linked) -> RegistryLink | None:

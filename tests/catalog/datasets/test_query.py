@@ -13,10 +13,10 @@ from tests.support.registry import Provider
 from tests.support.statements import statements
 
 # Where the registry's log stands, how far the catalog followed it and the index generation (1), the names of the
-# publishers the publisher facet counts (1), the page's datasets with their publishers (1), their links (1) and
-# their files (1), each link and file with its version's state. SQLite's BEGIN is not counted: PostgreSQL's driver
-# sends its own.
-STATEMENTS_PER_SEARCH = 5
+# publishers the publisher facet counts (1), the page's datasets with their publishers (1), and their links and
+# files together (1), each with its version's state. SQLite's BEGIN is not counted: PostgreSQL's driver sends its
+# own.
+STATEMENTS_PER_SEARCH = 4
 
 
 def _queries(statements: list[str]) -> list[str]:

@@ -51,3 +51,27 @@ def test_the_public_sees_published_versions_only(client: TestClient, provider: P
     names_and_urls = [(r["name"], r["url"]) for r in package["resources"]]
     assert not any("v2.xlsx" in f"{name} {url}" for name, url in names_and_urls), names_and_urls
     assert any(url == "https://data.example.cn/v1.csv" for _, url in names_and_urls), names_and_urls
+
+
+def test_links_and_files_keep_their_own_fields_and_order(client: TestClient, provider: Provider) -> None:
+    """Links and files are read together: each keeps its own fields, links by version, files by version."""
+    token = provider.token
+    dataset_id = str(client.post("/api/v1/datasets", json=dataset_body(), headers=bearer(token)).json()["id"])
+    path = f"/api/v1/datasets/{dataset_id}"
+    for version, body in ((1, b"abc"), (2, b"{}")):
+        if version == 2:
+            assert client.post(f"{path}/versions", headers=bearer(token)).status_code == 201
+        name = f"v{version}.csv" if version == 1 else "v2.json"
+        assert (
+            client.post(f"{path}/files", content=body, params={"name": name}, headers=bearer(token)).status_code == 201
+        )
+        link = {"name": f"link {version}", "url": f"https://data.example.cn/{version}", "description": f"第{version}版"}
+        assert client.post(f"{path}/distributions", json=link, headers=bearer(token)).status_code == 201
+        if version == 1:
+            assert client.post(f"{path}/publish", headers=bearer(token)).status_code == 200
+    view = client.get(path, headers=bearer(token)).json()
+    links = [(d["version"], d["url"], d["description"]) for d in view["distributions"]]
+    assert links == [(1, "https://data.example.cn/1", "第1版"), (2, "https://data.example.cn/2", "第2版")]
+    files = {v["version"]: [(f["name"], f["size"], f["sha256"][:8]) for f in v["files"]] for v in view["versions"]}
+    assert files == {1: [("v1.csv", 3, "ba7816bf")], 2: [("v2.json", 2, "44136fa3")]}
+    assert view["formats"] == ["CSV", "JSON"]
