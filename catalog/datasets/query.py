@@ -6,19 +6,20 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import Select
+from sqlalchemy import Row, Select, bindparam
+from sqlalchemy import select as core_select
+from sqlmodel import Session
 
 from auth.caller import Caller
 from auth.roles import Role
 from catalog.datasets.index import follow_registry
 from catalog.datasets.models import Dataset
-from catalog.datasets.schemas import DatasetPublic
+from catalog.datasets.schemas import DatasetPublic, Publisher
 from catalog.datasets.views import present
 from catalog.search.models import DatasetSearch
 from catalog.search.query import FacetValue, SearchQuery, Viewer
 from registry.models import Entity
+from storage.together import table_of
 
 
 def viewer_of(caller: Caller) -> Viewer:
@@ -50,10 +51,11 @@ def search_datasets(session: Session, caller: Caller, query: SearchQuery) -> Sea
     hits = find(session, query, at_generation)
     # The page's datasets with their publishers in one query; a dataset the mirror knows but this transaction
     # cannot see yet (it began before the write) is left out by the join.
-    rows = session.exec(_page_rows(), params={"docs": hits.docs})
-    by_doc, publishers = {}, {}
-    for doc, dataset, entity in rows:
-        by_doc[doc], publishers[entity.id] = dataset, entity
+    by_doc: dict[int, Row[Any]] = {}
+    publishers: dict[str, Publisher] = {}
+    for row in session.connection().execute(_page_rows(), {"docs": hits.docs}):
+        by_doc[row.doc] = row
+        publishers[row.entity_id] = Publisher(id=row.entity_id, name=row.publisher_name, name_en=row.publisher_en)
     scores: list[int | None] = list(hits.scores) or [None] * len(hits.docs)
     found = [(by_doc[doc], score) for doc, score in zip(hits.docs, scores, strict=True) if doc in by_doc]
     items = present(session, [dataset for dataset, _ in found], viewer=caller, publishers=publishers)
@@ -63,12 +65,19 @@ def search_datasets(session: Session, caller: Caller, query: SearchQuery) -> Sea
 
 
 @cache
-def _page_rows() -> Select[Any, Dataset, Entity]:
-    """The page's datasets with their publishers by document number, built once: building it cost a search as much
-    as running it."""
+def _page_rows() -> Select[Any]:
+    """The page's datasets with their publishers' names by document number, built once: building it cost a search
+    as much as running it. Rows, not model instances: the view only reads their columns, and loading twenty of
+    them through the ORM cost a search a tenth of its time."""
+    search, datasets, entities = table_of(DatasetSearch), table_of(Dataset), table_of(Entity)
     return (
-        select(DatasetSearch.doc, Dataset, Entity)
-        .join(Dataset, col(Dataset.id) == col(DatasetSearch.dataset_id))
-        .join(Entity, col(Entity.id) == col(Dataset.entity_id))
-        .where(col(DatasetSearch.doc).in_(bindparam("docs", expanding=True)))
+        core_select(
+            search.c.doc,
+            *datasets.columns,
+            entities.c.name.label("publisher_name"),
+            entities.c.name_en.label("publisher_en"),
+        )
+        .select_from(search.join(datasets, datasets.c.id == search.c.dataset_id))
+        .join(entities, entities.c.id == datasets.c.entity_id)
+        .where(search.c.doc.in_(bindparam("docs", expanding=True)))
     )

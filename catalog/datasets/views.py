@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Integer,
+    Row,
     String,
     and_,
     bindparam,
@@ -42,12 +43,15 @@ from storage.statements import expanding
 from storage.together import table_of
 from storage.types import UTCDateTime
 
+# A dataset as the view reads it: a model instance, or a row of the dataset table's columns (a search's page).
+DatasetRecord = Dataset | Row[Any]
+
 
 @dataclass
 class _Linked:
     """What a page of datasets links to, each loaded in one query."""
 
-    entities: dict[str, Entity]
+    entities: dict[str, Entity | Publisher]
     resources: dict[str, DataResource]
     codes: dict[str, str]
     certificates: dict[str, list[CertificateRef]]
@@ -59,11 +63,11 @@ class _Linked:
 
 def present(
     session: Session,
-    datasets: Sequence[Dataset],
+    datasets: Sequence[DatasetRecord],
     *,
     detail: bool = False,
     viewer: Caller | None = None,
-    publishers: Mapping[str, Entity] | None = None,
+    publishers: Mapping[str, Entity | Publisher] | None = None,
 ) -> list[DatasetPublic]:
     """The API view of datasets as `viewer` may see them (None: the public), loading what they link to in a few
     queries (their publishers only when not given). Only the publishing entity and the staff see unpublished
@@ -102,7 +106,7 @@ def _grouped(rows: Iterable[Any]) -> dict[str, list[Any]]:
 
 
 def _load_linked(
-    session: Session, datasets: Sequence[Dataset], *, detail: bool, publishers: Mapping[str, Entity]
+    session: Session, datasets: Sequence[DatasetRecord], *, detail: bool, publishers: Mapping[str, Entity | Publisher]
 ) -> _Linked:
     ids = [d.id for d in datasets]
     resource_ids = {d.resource_id for d in datasets if d.resource_id}
@@ -138,7 +142,9 @@ def _load_linked(
     )
 
 
-def _entities(session: Session, ids: set[str], given: Mapping[str, Entity]) -> dict[str, Entity]:
+def _entities(
+    session: Session, ids: set[str], given: Mapping[str, Entity | Publisher]
+) -> dict[str, Entity | Publisher]:
     """The entities by id: those given, and the rest read in one query."""
     found = {entity_id: given[entity_id] for entity_id in ids if entity_id in given}
     missing = ids - found.keys()
@@ -220,7 +226,7 @@ def _registry_link(resource: DataResource | None, linked: _Linked) -> RegistryLi
     )
 
 
-def _view(d: Dataset, linked: _Linked) -> DatasetPublic:
+def _view(d: DatasetRecord, linked: _Linked) -> DatasetPublic:
     entity = linked.entities[d.entity_id]
     resource = linked.resources.get(d.resource_id) if d.resource_id else None
     distributions = linked.distributions.get(d.id, [])
@@ -251,7 +257,7 @@ def _view(d: Dataset, linked: _Linked) -> DatasetPublic:
     )
 
 
-def _versions(d: Dataset, linked: _Linked) -> list[VersionPublic]:
+def _versions(d: DatasetRecord, linked: _Linked) -> list[VersionPublic]:
     files = linked.files.get(d.id, [])
     return [
         VersionPublic(
